@@ -1,0 +1,167 @@
+import CArgon2
+import Foundation
+
+/// Hashes and verifies passwords with argon2id (libargon2), storing PHC strings.
+///
+/// Every hash and verify holds one permit of a counting semaphore, so at most
+/// `maxConcurrentHashes` argon2 computations (each allocating `memoryKiB`) run at
+/// once: a login storm queues instead of exhausting memory or taking every core
+/// from page views (DESIGN.md §2, Threads). Passwords are normalised to Unicode
+/// NFKC before hashing (NIST SP 800-63B §5.1.1.2), so the same password typed on
+/// different keyboards verifies.
+public final class PasswordHasher: @unchecked Sendable {
+    /// Salt length in bytes, drawn from the system CSPRNG for each hash.
+    public static let saltBytes = 16
+    /// Raw hash length in bytes stored in the PHC string.
+    public static let hashBytes = 32
+    /// Longest password accepted, in UTF-8 bytes: 1024 scalars of up to 4 bytes each,
+    /// matching `PasswordPolicy.maximumLength`, so the hasher bounds its own input.
+    public static let maximumPasswordBytes = 4096
+
+    /// The cost settings new hashes are made with.
+    public let parameters: Argon2Parameters
+    /// The most argon2 computations allowed to run at the same time.
+    public let maxConcurrentHashes: Int
+
+    private let permits: DispatchSemaphore
+    private let lock = NSLock()
+    private var dummyHash: String?
+    private var inFlight = 0
+    private var peakInFlight = 0
+    /// Test hook run while a permit is held, so a test can observe concurrency without timing.
+    var whileHoldingPermit: (@Sendable (_ inFlight: Int) -> Void)?
+
+    /// Creates a hasher with the given costs and concurrency bound.
+    ///
+    /// `maxConcurrentHashes` defaults to the number of active cores; values below 1 are raised to 1.
+    public init(
+        parameters: Argon2Parameters = .init(),
+        maxConcurrentHashes: Int = ProcessInfo.processInfo.activeProcessorCount
+    ) {
+        self.parameters = parameters
+        self.maxConcurrentHashes = max(1, maxConcurrentHashes)
+        self.permits = DispatchSemaphore(value: self.maxConcurrentHashes)
+    }
+
+    // MARK: - Hashing
+
+    /// Hashes `password` into a PHC string `$argon2id$v=19$m=…,t=…,p=…$salt$hash`.
+    ///
+    /// Waits for a permit if `maxConcurrentHashes` hashes are already running.
+    /// - Throws: `PasswordHashingError` when the password is over the byte limit or
+    ///   libargon2 refuses the costs.
+    public func hash(_ password: String) throws -> String {
+        guard var bytes = Self.normalisedBytes(password) else {
+            throw PasswordHashingError.passwordTooLong(maximumBytes: Self.maximumPasswordBytes)
+        }
+        defer { Self.wipe(&bytes) }
+        var salt = [UInt8](repeating: 0, count: Self.saltBytes)
+        fillFromSystemRandom(&salt)
+
+        let p = parameters
+        let length = max(256, argon2_encodedlen(p.iterations, p.memoryKiB, p.parallelism,
+                                                UInt32(Self.saltBytes), UInt32(Self.hashBytes), Argon2_id))
+        var encoded = [CChar](repeating: 0, count: length)
+        let code = withPermit {
+            bytes.withUnsafeBytes { pwd in
+                argon2id_hash_encoded(p.iterations, p.memoryKiB, p.parallelism,
+                                      pwd.baseAddress, pwd.count, salt, salt.count,
+                                      Self.hashBytes, &encoded, encoded.count)
+            }
+        }
+        guard code == ARGON2_OK.rawValue else {
+            throw PasswordHashingError.argon2(code: code, message: String(cString: argon2_error_message(code)))
+        }
+        return String(decoding: encoded.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Whether `password` matches the stored PHC string `phc`.
+    ///
+    /// The comparison is libargon2's constant-time compare inside `argon2id_verify`.
+    /// Returns false, without hashing, for a malformed string, another algorithm, or
+    /// costs above `Argon2Parameters.acceptedMaximum`.
+    public func verify(_ password: String, against phc: String) -> Bool {
+        guard PHCString(phc) != nil, var bytes = Self.normalisedBytes(password) else { return false }
+        defer { Self.wipe(&bytes) }
+        let code = withPermit {
+            bytes.withUnsafeBytes { pwd in argon2id_verify(phc, pwd.baseAddress, pwd.count) }
+        }
+        return code == ARGON2_OK.rawValue
+    }
+
+    /// Whether `phc` should be replaced by a fresh hash at the next successful login:
+    /// its costs or lengths differ from the current settings, or it cannot be parsed.
+    public func needsRehash(_ phc: String) -> Bool {
+        guard let parsed = PHCString(phc) else { return true }
+        return parsed.parameters != parameters
+            || parsed.saltLength != Self.saltBytes
+            || parsed.hashLength != Self.hashBytes
+    }
+
+    /// Does the same work as `verify` against a real hash, and discards the result.
+    ///
+    /// Call it when the email is unknown so that the response takes as long as a
+    /// wrong password for a real account and does not reveal which emails exist.
+    /// The dummy hash is made once, on first use, with the current settings.
+    public func verifyDummy(_ password: String) {
+        _ = verify(password, against: dummy())
+    }
+
+    // MARK: - Internals
+
+    /// The dummy PHC string, hashed from random bytes the first time it is needed.
+    private func dummy() -> String {
+        lock.lock()
+        if let existing = dummyHash { lock.unlock(); return existing }
+        lock.unlock()
+        var secret = [UInt8](repeating: 0, count: 24)
+        fillFromSystemRandom(&secret)
+        // If hashing fails the costs are unusable for real users too; a well-formed
+        // string with the same costs still makes verify do identical work.
+        let made = (try? hash(secret.map { String(format: "%02x", $0) }.joined()))
+            ?? "$argon2id$v=19$m=\(parameters.memoryKiB),t=\(parameters.iterations),p=\(parameters.parallelism)"
+            + "$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+        lock.lock()
+        defer { lock.unlock() }
+        if dummyHash == nil { dummyHash = made }
+        return dummyHash!
+    }
+
+    /// Runs `body` holding one of `maxConcurrentHashes` permits.
+    private func withPermit<T>(_ body: () -> T) -> T {
+        permits.wait()
+        lock.lock()
+        inFlight += 1
+        peakInFlight = max(peakInFlight, inFlight)
+        let now = inFlight
+        let hook = whileHoldingPermit
+        lock.unlock()
+        hook?(now)
+        defer {
+            lock.lock()
+            inFlight -= 1
+            lock.unlock()
+            permits.signal()
+        }
+        return body()
+    }
+
+    /// The highest number of hashes seen in flight at once, for tests.
+    var observedPeakConcurrency: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return peakInFlight
+    }
+
+    /// NFKC-normalised UTF-8 bytes of `password`, or nil if it is over the byte limit
+    /// (checked before normalising so an oversized input costs nothing).
+    private static func normalisedBytes(_ password: String) -> [UInt8]? {
+        guard password.utf8.count <= maximumPasswordBytes else { return nil }
+        return Array(password.precomposedStringWithCompatibilityMapping.utf8)
+    }
+
+    /// Overwrites a password copy; best effort, since Swift strings may leave copies elsewhere.
+    private static func wipe(_ bytes: inout [UInt8]) {
+        for index in bytes.indices { bytes[index] = 0 }
+    }
+}

@@ -1,0 +1,199 @@
+import Foundation
+import Testing
+@testable import Passwords
+
+/// Small costs keep the suite fast; one test uses the real defaults.
+private let fast = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
+
+private func makeHasher(_ parameters: Argon2Parameters = fast, max: Int = 2) -> PasswordHasher {
+    PasswordHasher(parameters: parameters, maxConcurrentHashes: max)
+}
+
+@Test func defaultSettingsStoreOWASPMinimumArgon2idPHCString() throws {
+    let hasher = PasswordHasher()
+    #expect(hasher.parameters == Argon2Parameters(memoryKiB: 19456, iterations: 2, parallelism: 1))
+    let phc = try hasher.hash("correct horse battery staple")
+    #expect(phc.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$"))
+    #expect(hasher.verify("correct horse battery staple", against: phc))
+    #expect(!hasher.verify("correct horse battery stapler", against: phc))
+    #expect(!hasher.needsRehash(phc))
+}
+
+@Test func hashHasSixteenByteSaltAndThirtyTwoByteHashInUnpaddedBase64() throws {
+    let phc = try makeHasher().hash("a long enough password")
+    let fields = phc.split(separator: "$")
+    #expect(fields.count == 5)
+    #expect(fields[3].count == 22)   // 16 bytes
+    #expect(fields[4].count == 43)   // 32 bytes
+    #expect(!fields[3].contains("=") && !fields[4].contains("="))
+}
+
+@Test func eachHashUsesAFreshSalt() throws {
+    let hasher = makeHasher()
+    let first = try hasher.hash("same password twice")
+    let second = try hasher.hash("same password twice")
+    #expect(first != second)
+    #expect(hasher.verify("same password twice", against: first))
+    #expect(hasher.verify("same password twice", against: second))
+}
+
+@Test func wrongPasswordDoesNotVerify() throws {
+    let hasher = makeHasher()
+    let phc = try hasher.hash("Tr0ub4dor&3 is long")
+    #expect(!hasher.verify("tr0ub4dor&3 is long", against: phc))
+    #expect(!hasher.verify("", against: phc))
+}
+
+@Test func canonicallyEquivalentSpellingsVerify() throws {
+    let hasher = makeHasher()
+    let composed = "caf\u{E9} au lait please"
+    let decomposed = "cafe\u{301} au lait please"
+    let phc = try hasher.hash(composed)
+    #expect(hasher.verify(decomposed, against: phc))
+}
+
+@Test func needsRehashWhenAnyCostChanges() throws {
+    let phc = try makeHasher().hash("a password to rehash")
+    #expect(!makeHasher().needsRehash(phc))
+    #expect(makeHasher(Argon2Parameters(memoryKiB: 2048, iterations: 1, parallelism: 1)).needsRehash(phc))
+    #expect(makeHasher(Argon2Parameters(memoryKiB: 1024, iterations: 2, parallelism: 1)).needsRehash(phc))
+    #expect(makeHasher(Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 2)).needsRehash(phc))
+    #expect(makeHasher().needsRehash("not a hash"))
+}
+
+@Test func hashMadeWithOldSettingsStillVerifiesUnderNewSettings() throws {
+    let old = try makeHasher().hash("settings were raised")
+    let upgraded = makeHasher(Argon2Parameters(memoryKiB: 2048, iterations: 2, parallelism: 1))
+    #expect(upgraded.verify("settings were raised", against: old))
+    #expect(upgraded.needsRehash(old))
+}
+
+@Test func tamperedHashDoesNotVerify() throws {
+    let hasher = makeHasher()
+    let phc = try hasher.hash("tamper with me please")
+    var fields = phc.split(separator: "$", omittingEmptySubsequences: false).map(String.init)
+    var hash = Array(fields[5])
+    hash[0] = hash[0] == "A" ? "B" : "A"
+    fields[5] = String(hash)
+    #expect(!hasher.verify("tamper with me please", against: fields.joined(separator: "$")))
+
+    var salted = phc.split(separator: "$", omittingEmptySubsequences: false).map(String.init)
+    var salt = Array(salted[4])
+    salt[3] = salt[3] == "A" ? "B" : "A"
+    salted[4] = String(salt)
+    #expect(!hasher.verify("tamper with me please", against: salted.joined(separator: "$")))
+
+    let weakened = phc.replacingOccurrences(of: "t=1", with: "t=2")
+    #expect(!hasher.verify("tamper with me please", against: weakened))
+}
+
+@Test(arguments: [
+    "",
+    "$argon2id$",
+    "plaintext-password",
+    "$argon2i$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI",
+    "$argon2id$v=16$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI",
+    "$argon2id$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI",
+    "$argon2id$v=19$m=01024,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI",
+    "$argon2id$v=19$m=4194304,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI",
+    "$argon2id$v=19$m=1024,t=0,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI",
+    "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA==$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI",
+    "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI$",
+    "$argon2id$v=19$t=1,m=1024,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI",
+])
+func malformedHashNeverVerifiesAndNeedsRehash(_ phc: String) {
+    let hasher = makeHasher()
+    #expect(!hasher.verify("anything at all", against: phc))
+    #expect(hasher.needsRehash(phc))
+}
+
+@Test func wellFormedPHCStringParsesItsCosts() throws {
+    let parsed = try #require(PHCString(
+        "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI"))
+    #expect(parsed.parameters == Argon2Parameters())
+    #expect(parsed.saltLength == 16)
+    #expect(parsed.hashLength == 32)
+}
+
+@Test func passwordOverByteLimitIsRefusedBeforeHashing() {
+    let hasher = makeHasher()
+    let huge = String(repeating: "x", count: PasswordHasher.maximumPasswordBytes + 1)
+    #expect(throws: PasswordHashingError.passwordTooLong(maximumBytes: PasswordHasher.maximumPasswordBytes)) {
+        try hasher.hash(huge)
+    }
+    #expect(hasher.observedPeakConcurrency == 0)
+}
+
+@Test func costsLibargon2RejectsThrowArgon2Error() {
+    // libargon2 needs at least 8 KiB per lane.
+    let hasher = makeHasher(Argon2Parameters(memoryKiB: 4, iterations: 1, parallelism: 1))
+    #expect(throws: PasswordHashingError.self) { try hasher.hash("some password here") }
+}
+
+@Test func verifyDummyDoesOneArgon2RunPerCallAfterTheFirst() {
+    let hasher = makeHasher()
+    let runs = Counter()
+    hasher.whileHoldingPermit = { _ in runs.increment() }
+    hasher.verifyDummy("unknown user's guess")
+    // First call: hash the dummy once, then verify against it.
+    #expect(runs.value == 2)
+    hasher.verifyDummy("another guess")
+    #expect(runs.value == 3)
+}
+
+@Test func concurrencyLimitOfOneNeverLetsTwoHashesRunAtOnce() {
+    let hasher = makeHasher(max: 1)
+    let overLimit = Counter()
+    hasher.whileHoldingPermit = { inFlight in
+        if inFlight > 1 { overLimit.increment() }
+        // Hold the permit a moment so that, without the semaphore, the threads would overlap.
+        usleep(2_000)
+    }
+    // GCD threads rather than tasks: waiting on the semaphore must not block Swift Testing's cooperative pool.
+    let done = DispatchGroup()
+    for index in 0..<6 {
+        DispatchQueue.global().async(group: done) { _ = try? hasher.hash("password number \(index)") }
+    }
+    done.wait()
+    #expect(overLimit.value == 0)
+    #expect(hasher.observedPeakConcurrency == 1)
+}
+
+@Test func concurrencyLimitOfTwoLetsTwoHashesRunTogether() {
+    // Two threads meet inside the permit; if the limit were 1 the rendezvous would time out.
+    let hasher = makeHasher(max: 2)
+    let arrived = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    hasher.whileHoldingPermit = { _ in
+        arrived.signal()
+        _ = release.wait(timeout: .now() + 5)
+    }
+    let done = DispatchGroup()
+    for index in 0..<2 {
+        DispatchQueue.global().async(group: done) { _ = try? hasher.hash("parallel password \(index)") }
+    }
+    let bothInside = arrived.wait(timeout: .now() + 5) == .success && arrived.wait(timeout: .now() + 5) == .success
+    release.signal()
+    release.signal()
+    done.wait()
+    #expect(bothInside)
+    #expect(hasher.observedPeakConcurrency == 2)
+}
+
+/// A thread-safe counter for hooks called from several threads.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var count = 0
+
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
+}

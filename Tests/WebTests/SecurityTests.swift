@@ -1,0 +1,133 @@
+import Foundation
+import HTTPServer
+import Testing
+@testable import Web
+
+@Suite("CSRF, roles and response headers")
+struct SecurityTests {
+    @Test func aPostWithoutTheTokenIsRefusedAndWritesNothing() throws {
+        let t = try TestApp()
+        let b = t.browser()
+        b.get("/register")
+        let response = b.post("/register", ["full_name": "No Token", "email": "nt@example.org",
+                                            "password": "lantern pebble sparrow", "password_confirm": "lantern pebble sparrow"], csrf: false)
+        #expect(response.status == 403)
+        #expect(try t.count("users") == 0)
+        #expect(try t.auditActions().contains("security.csrf_rejected"))
+    }
+
+    @Test func aTokenFromAnotherBrowserIsRefused() throws {
+        let t = try TestApp()
+        let attacker = t.browser(), victim = t.browser()
+        attacker.get("/register")
+        let stolen = try #require(attacker.csrfToken())
+        victim.get("/register")
+        let response = victim.post("/register", ["_csrf": stolen, "full_name": "X Y", "email": "xy@example.org",
+                                                 "password": "lantern pebble sparrow", "password_confirm": "lantern pebble sparrow"])
+        #expect(response.status == 403)
+        #expect(try t.count("users") == 0)
+    }
+
+    @Test func crossSiteRequestsAreRefusedEvenWithAToken() throws {
+        let t = try TestApp()
+        try t.createUser(.patient, email: "p@example.org")
+        let b = t.browser()
+        b.signIn("p@example.org")
+        b.get("/patient/profile")
+        b.extraHeaders = [("Sec-Fetch-Site", "cross-site")]
+        #expect(b.post("/patient/profile", ["full_name": "Hacked"]).status == 403)
+        b.extraHeaders = [("Origin", "https://evil.example")]
+        #expect(b.post("/patient/profile", ["full_name": "Hacked"]).status == 403)
+        b.extraHeaders = [("Origin", "http://127.0.0.1:8080"), ("Sec-Fetch-Site", "same-origin")]
+        #expect(b.post("/patient/profile", ["full_name": "Fine Name"]).status == 303)
+    }
+
+    @Test func rolesAreEnforcedAndFailuresAudited() throws {
+        let t = try TestApp()
+        try t.createUser(.patient, email: "p@example.org")
+        let anonymous = t.browser()
+        let bounce = anonymous.get("/admin")
+        #expect(bounce.status == 303)
+        #expect(bounce.location == "/login?next=%2Fadmin")
+        let b = t.browser()
+        b.signIn("p@example.org")
+        for path in ["/admin", "/admin/audit", "/doctor/profile"] {
+            #expect(b.get(path).status == 403, "\(path)")
+        }
+        #expect(try t.auditActions().contains("security.forbidden"))
+    }
+
+    @Test func everyResponseCarriesTheSecurityHeaders() throws {
+        let t = try TestApp()
+        try t.createUser(.patient, email: "h@example.org")
+        let b = t.browser()
+        for response in [b.get("/"), b.get("/login"), b.get("/no-such-page"), b.get("/static/style.css")] {
+            let csp = try #require(response.headers["content-security-policy"])
+            #expect(csp.contains("default-src 'self'"))
+            #expect(csp.contains("object-src 'none'"))
+            #expect(csp.contains("base-uri 'none'"))
+            #expect(csp.contains("frame-ancestors 'none'"))
+            #expect(!csp.contains("unsafe-inline"))
+            #expect(response.headers["x-content-type-options"] == "nosniff")
+            #expect(response.headers["referrer-policy"] != nil)
+            #expect(response.headers["permissions-policy"] != nil)
+        }
+        b.signIn("h@example.org")
+        #expect(b.get("/patient/profile").headers["cache-control"] == "no-store")
+    }
+
+    @Test func unknownPathsGetTheErrorPageAndWrongMethods405() throws {
+        let t = try TestApp()
+        let b = t.browser()
+        let missing = b.get("/nothing/here")
+        #expect(missing.status == 404)
+        #expect(missing.text.contains("Page not found"))
+        let wrongMethod = b.get("/logout")
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["allow"] == "POST")
+    }
+
+    @Test func malformedFormEncodingIsABadRequest() throws {
+        let t = try TestApp()
+        let b = t.browser()
+        b.get("/login")
+        let response = t.app.handle(Request(method: "POST", target: "/login",
+                                            headers: HTTPHeaders([("Host", "x"), ("Cookie", b.cookies.map { "\($0.key)=\($0.value)" }.joined(separator: "; "))]),
+                                            body: Array("email=%zz".utf8)))
+        #expect(response.status == 400)
+    }
+
+    @Test func templatesEscapeUserInputByDefault() throws {
+        let t = try TestApp()
+        let b = t.browser()
+        let response = b.get("/login?next=%2F%22%3E%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        #expect(!response.text.contains("<script>alert(1)</script>"))
+        #expect(response.text.contains("&lt;script&gt;") || !response.text.contains("script>alert"))
+    }
+
+    @Test func healthAndReadinessAnswer() throws {
+        let t = try TestApp()
+        #expect(t.browser().get("/healthz").status == 200)
+        #expect(t.browser().get("/readyz").status == 200)
+    }
+}
+
+@Suite("Page rendering")
+struct PageRenderingTests {
+    @Test func absentOptionalValuesDoNotRenderTheirSections() throws {
+        let t = try TestApp()
+        let page = t.browser().get("/login")
+        #expect(page.status == 200)
+        #expect(!page.text.contains("form-error"), "no error box without an error")
+    }
+
+    @Test func nilsAreDroppedAtEveryDepth() {
+        let cleaned = RequestContext.droppingNils(["a": Optional<String>.none as Any, "b": "x",
+                                                   "c": ["d": Optional<Int>.none as Any, "e": 1] as [String: Any]])
+        #expect(cleaned["a"] == nil)
+        #expect(cleaned["b"] as? String == "x")
+        let nested = cleaned["c"] as? [String: Any]
+        #expect(nested?["d"] == nil)
+        #expect(nested?["e"] as? Int == 1)
+    }
+}
