@@ -1,35 +1,47 @@
-# Clinic Portal — the two commands are `make run` and `make test`.
-SWIFT        ?= swift
-SWIFT_FLAGS  ?=
-RELEASE_BIN  := .build/release/clinic
-DEBUG_BIN    := .build/debug/clinic
+# Clinic Portal — the two commands are `make run` and `make test` (README.md).
+SWIFT       ?= swift
+SWIFT_FLAGS ?=
+SUDO        := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
+# Debian packages the portal needs to build, run and test.
+DEB_PACKAGES := pkg-config libpq-dev libargon2-dev postgresql postgresql-contrib tzdata
+BENCH_PACKAGES := nginx wrk
 
-.PHONY: run test bench deps build build-release clean stop-strays
+.PHONY: run test bench deps build-release clean
+
+# Installs only what is missing (apt-get as root, else through sudo).
+define install_missing
+	@missing=""; for p in $(1); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing missing Debian packages:$$missing"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+endef
 
 deps:
-	@scripts/install-deps.sh
-
-build: deps
-	$(SWIFT) build $(SWIFT_FLAGS)
+	$(call install_missing,$(DEB_PACKAGES))
 
 build-release: deps
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
 
-## make run: install what is missing, build, start the private PostgreSQL under .data/
-## (unless DATABASE_URL is set), migrate, seed demo data on first start, serve on :8080.
+## make run: build, start the private PostgreSQL under .data/ (unless DATABASE_URL is set),
+## migrate, seed demo data on first start, serve on http://127.0.0.1:8080.
 run: build-release
-	$(RELEASE_BIN) serve --seed-demo
+	.build/release/clinic serve --seed-demo
 
-## make test: the same set-up, then every test against a throwaway PostgreSQL started by the run.
+## make test: the same set-up, then every test. Database tests start their own throwaway
+## PostgreSQL (Sources/TestSupport) and stop it when the run ends.
 test: deps
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
-	scripts/run-tests.sh
+	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 
-## make bench: release build against nginx and pgbench baselines, printed side by side.
+## make bench: release build, measured side by side with nginx and pgbench baselines.
 bench: deps
-	@scripts/install-deps.sh nginx wrk
+	$(call install_missing,$(BENCH_PACKAGES))
 	$(SWIFT) build -c release $(SWIFT_FLAGS)
-	scripts/bench.sh
+	Tests/bench/run.sh
 
 clean:
 	rm -rf .build

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks our HTTP server against nginx on loopback (issue 2, "make bench").
 #
-# Usage: scripts/bench-http.sh <release-binary>
+# Usage: Tests/bench/http.sh <release-binary>
 #   The default server command is "<release-binary> <public-dir> <port>" (the httpbench tool of
 #   the HTTPServer dev package). Point SERVER_CMD at any other server, e.g.
 #     SERVER_CMD='.build/release/clinic serve --port $OURS_PORT' scripts/bench-http.sh
@@ -16,7 +16,7 @@
 # Bounded in time (about 60 s) and cleans up after itself on any exit.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 BINARY="${1:-}"
 export PUBLIC_DIR="${PUBLIC_DIR:-$ROOT/Public}"
 export OURS_PORT="${OURS_PORT:-18081}"
