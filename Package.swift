@@ -52,6 +52,7 @@ let package = Package(
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
         .testTarget(name: "PasswordsTests", dependencies: ["Passwords"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
+        .testTarget(name: "ViewsTests", dependencies: ["Views"]),
         .testTarget(name: "WebTests", dependencies: ["Web", "HTTPServer", "Storage", "Postgres", "Views", "Passwords", "Scheduling", "TestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -44,6 +44,9 @@ final class Connection: @unchecked Sendable {
 enum WriteOutcome {
     /// Every byte went out.
     case sent
+    /// Every byte went out, and the body was delimited by closing the connection (a streamed
+    /// body to an HTTP/1.0 client, RFC 9112 §6.3 rule 8): the connection must not be reused.
+    case sentThenClose
     /// The socket filled up; these bytes remain for the I/O thread to send.
     case partial([UInt8])
     /// The peer is gone (reset, broken pipe).

@@ -390,6 +390,9 @@ final class EventLoop: @unchecked Sendable {
         switch outcome {
         case .sent:
             afterResponse(connection)
+        case .sentThenClose:
+            connection.closeAfterWrite = true
+            afterResponse(connection)
         case .partial(let rest):
             // The socket may already have drained and fired its EPOLLOUT edge while the worker
             // still owned it, so try sending now instead of waiting for an edge.

@@ -165,6 +165,12 @@ public final class HTTPServer: @unchecked Sendable {
         }
         let serializerContext = ResponseSerializer.Context(
             isHead: request.method == "HEAD", version: request.version, keepAlive: job.keepAlive)
+        if response.stream != nil {
+            let (outcome, bytes) = StreamSender.send(response, job: job, context: context, serializerContext: serializerContext)
+            job.loop.logAccess(method: request.method, path: request.path, status: response.status, bytes: bytes, since: job.receivedAt)
+            job.loop.complete(job.connection, outcome)
+            return
+        }
         let (head, body) = ResponseSerializer.serialize(response, context: serializerContext, date: context.dates.current())
         let outcome = ResponseWriter.send(head: head, body: body, to: job.connection.fd)
         job.loop.logAccess(method: request.method, path: request.path, status: response.status, bytes: body.count, since: job.receivedAt)

@@ -1,14 +1,18 @@
-/// What a handler returns: status, headers and the complete body.
+/// What a handler returns: status, headers and the complete body (or a body stream).
 ///
 /// The server adds `Date`, `Content-Length` and `Connection` itself and drops the body for
-/// `HEAD`, so handlers never need to.
+/// `HEAD`, so handlers never need to. A response with `stream` set is sent chunked instead
+/// (see `Response+Stream.swift`).
 public struct Response: Sendable {
     /// Status code, e.g. 200.
     public var status: Int
     /// Header fields to send; framing fields the server manages are replaced.
     public var headers: HTTPHeaders
-    /// The complete body.
+    /// The complete body; ignored when `stream` is set.
     public var body: [UInt8]
+    /// Produces the body piece by piece after the head is sent, for bodies too large to hold
+    /// in memory (exports); nil for an ordinary response.
+    public var stream: BodyStream?
 
     /// Creates a response; defaults to an empty 200.
     public init(status: Int = 200, headers: HTTPHeaders = HTTPHeaders(), body: [UInt8] = []) {

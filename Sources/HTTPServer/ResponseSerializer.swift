@@ -48,7 +48,14 @@ enum ResponseSerializer {
         }
         // RFC 9110 §8.6: no Content-Length in 1xx/204; for HEAD and 304 it describes the body
         // that a GET would get, so a handler's explicit value wins there.
-        if status >= 200 && status != 204 {
+        // A streamed body has no length known in advance: chunked for HTTP/1.1 (RFC 9112 §7.1),
+        // delimited by closing the connection for HTTP/1.0 (RFC 9112 §6.3 rule 8).
+        let streaming = response.stream != nil && status >= 200 && status != 204 && status != 304
+        if streaming {
+            if context.version != .http10 {
+                head.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
+            }
+        } else if status >= 200 && status != 204 {
             var length = String(response.body.count)
             if context.isHead || status == 304, let declared = handlerLength,
                 !declared.isEmpty, declared.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
@@ -69,7 +76,7 @@ enum ResponseSerializer {
         }
         head.append(0x0D)
         head.append(0x0A)
-        return (head, sendBody ? response.body : [])
+        return (head, sendBody && response.stream == nil ? response.body : [])
     }
 
     /// A complete plain-text error response the server produces itself (400, 413, 503, …).

@@ -109,34 +109,79 @@ public struct AuditStore: Sendable {
     // MARK: - Reading
 
     /// Filters of the audit page; nil means any.
+    ///
+    /// `actor` is a user id, an email address, or a role (`admin`, `system`, `anonymous`…).
+    /// `from` is inclusive and `to` exclusive.
     public struct Filter: Sendable, Equatable {
         public var actor: String?
         public var action: String?
         public var entity: String?
+        public var entityID: String?
         public var from: Date?
         public var to: Date?
-        public init(actor: String? = nil, action: String? = nil, entity: String? = nil, from: Date? = nil, to: Date? = nil) {
+        /// Creates a filter; every criterion defaults to "any".
+        public init(actor: String? = nil, action: String? = nil, entity: String? = nil, entityID: String? = nil,
+                    from: Date? = nil, to: Date? = nil) {
             self.actor = actor
             self.action = action
             self.entity = entity
+            self.entityID = entityID
             self.from = from
             self.to = to
         }
     }
 
-    /// Newest first, `limit` entries older than `beforeID` (keyset pagination: fast at any depth).
-    /// - Throws: `PostgresError` on database failure.
-    public func list(_ filter: Filter, beforeID: Int64? = nil, limit: Int, on db: PostgresConnection) throws -> [AuditEntry] {
-        try db.query("""
-            SELECT a.id, a.at, a.actor_id, u.email::text AS actor_email, a.actor_role, a.action, a.entity, a.entity_id,
-                   a.ip, a.details::text AS details, a.hash IS NOT NULL AS sealed
-            FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
-            WHERE (\(filter.actor)::text IS NULL OR u.email = \(filter.actor)::citext OR a.actor_id::text = \(filter.actor))
+    /// How `Filter.actor` narrows the query: by user id, by the actor's role, or to nothing
+    /// (an email no account has).
+    enum ActorMatch {
+        case any
+        case user(Int64)
+        case role(String)
+        case nobody
+    }
+
+    /// Resolves the actor text once, so the listing query can use the `(actor_id, id)` index
+    /// instead of joining users for every row.
+    func actorMatch(_ actor: String?, on db: PostgresConnection) throws -> ActorMatch {
+        guard let actor, !actor.isEmpty else { return .any }
+        if let id = Int64(actor) { return .user(id) }
+        if actor.contains("@") {
+            let rows = try db.query("SELECT id FROM users WHERE email = \(actor)::citext")
+            return try rows.first.map { .user(try $0.decode("id")) } ?? .nobody
+        }
+        return .role(actor)
+    }
+
+    /// The WHERE clause shared by the page and the export (keyset bound included).
+    func whereClause(_ filter: Filter, actor: ActorMatch, beforeID: Int64?) -> SQL {
+        var actorID: Int64?, actorRole: String?
+        switch actor {
+        case .any: break
+        case .user(let id): actorID = id
+        case .role(let role): actorRole = role
+        case .nobody: actorID = -1
+        }
+        return """
+            WHERE (\(actorID)::bigint IS NULL OR a.actor_id = \(actorID))
+              AND (\(actorRole)::text IS NULL OR a.actor_role = \(actorRole))
               AND (\(filter.action)::text IS NULL OR a.action = \(filter.action))
               AND (\(filter.entity)::text IS NULL OR a.entity = \(filter.entity))
+              AND (\(filter.entityID)::text IS NULL OR a.entity_id = \(filter.entityID))
               AND (\(filter.from)::timestamptz IS NULL OR a.at >= \(filter.from))
               AND (\(filter.to)::timestamptz IS NULL OR a.at < \(filter.to))
               AND (\(beforeID)::bigint IS NULL OR a.id < \(beforeID))
+            """
+    }
+
+    /// Newest first, `limit` entries older than `beforeID` (keyset pagination: fast at any depth).
+    /// - Throws: `PostgresError` on database failure.
+    public func list(_ filter: Filter, beforeID: Int64? = nil, limit: Int, on db: PostgresConnection) throws -> [AuditEntry] {
+        let actor = try actorMatch(filter.actor, on: db)
+        return try db.query("""
+            SELECT a.id, a.at, a.actor_id, u.email::text AS actor_email, a.actor_role, a.action, a.entity, a.entity_id,
+                   a.ip, a.details::text AS details, a.hash IS NOT NULL AS sealed
+            FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+            \(fragment: whereClause(filter, actor: actor, beforeID: beforeID))
             ORDER BY a.id DESC LIMIT \(limit)
             """).map { row in
             AuditEntry(id: try row.decode("id"), at: try row.decode("at"), actorID: try row.decode("actor_id"),
@@ -144,6 +189,47 @@ public struct AuditStore: Sendable {
                        action: try row.decode("action"), entity: try row.decode("entity"),
                        entityID: try row.decode("entity_id"), ip: try row.decode("ip"),
                        details: try row.decode("details"), sealed: try row.decode("sealed"))
+        }
+    }
+
+    // MARK: - Export
+
+    /// The columns of `export`, in order (the CSV header).
+    public static let exportColumns = ["id", "at_utc", "actor_id", "actor_email", "actor_role", "action", "entity",
+                                       "entity_id", "ip", "details", "chain_position", "hash"]
+
+    /// Every entry matching `filter`, newest first, handed to `write` in batches of at most `batchSize`
+    /// rows of text cells (`exportColumns` order).
+    ///
+    /// Keyset batches on the primary key keep memory bounded by one batch and every query fast at any
+    /// depth; each batch takes a pool connection only while it runs, so a slow client never pins one.
+    /// Entries appended after the export started are not included (the first batch fixes the upper id).
+    /// - Throws: `PostgresError` on database failure, or whatever `write` throws (which stops the export).
+    public func export(_ filter: Filter, batchSize: Int = 2000, pool: PostgresPool, write: ([[String]]) throws -> Void) throws {
+        let actor = try pool.withConnection { db in try actorMatch(filter.actor, on: db) }
+        var before: Int64? = try pool.withConnection { db in
+            try db.query("SELECT coalesce(max(id), 0) + 1 AS next FROM audit_log")[0].decode("next", as: Int64.self)
+        }
+        while let bound = before {
+            let rows = try pool.withConnection { db in
+                try db.query("""
+                    SELECT a.id::text AS id, to_char(a.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS at_text,
+                           coalesce(a.actor_id::text, '') AS actor_id, coalesce(u.email::text, '') AS actor_email,
+                           a.actor_role, a.action, a.entity, a.entity_id, a.ip, a.details::text AS details,
+                           coalesce(a.chain_position::text, '') AS chain_position, coalesce(a.hash, '') AS hash
+                    FROM audit_log a LEFT JOIN users u ON u.id = a.actor_id
+                    \(fragment: whereClause(filter, actor: actor, beforeID: bound))
+                    ORDER BY a.id DESC LIMIT \(batchSize)
+                    """)
+            }
+            guard !rows.isEmpty else { return }
+            var batch: [[String]] = []
+            batch.reserveCapacity(rows.count)
+            for row in rows {
+                batch.append(try (0..<Self.exportColumns.count).map { try row.decode($0, as: String.self) })
+            }
+            try write(batch)
+            before = rows.count < batchSize ? nil : Int64(batch[batch.count - 1][0])
         }
     }
 

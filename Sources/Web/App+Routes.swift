@@ -28,6 +28,7 @@ extension App {
         // Features register their own routes, each from its own file.
         registerAvailabilityRoutes(&router)
         registerBookingRoutes(&router)
+        registerAdminRoutes(&router)
     }
 }
 

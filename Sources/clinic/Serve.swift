@@ -24,6 +24,8 @@ struct Serve: ParsableCommand {
     @Flag(help: "Re-read templates when they change (development).") var reloadTemplates = false
 
     func run() throws {
+        // Line-buffered even when redirected, so the demo sign-ins and the URL show at once in logs.
+        setvbuf(stdout, nil, _IOLBF, 0)
         let environment = ProcessInfo.processInfo.environment
         let logger = common.makeLogger("clinic")
         let workerCount = workers ?? environment["WORKERS"].flatMap(Int.init) ?? 2 * ProcessInfo.processInfo.activeProcessorCount

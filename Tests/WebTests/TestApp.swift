@@ -31,12 +31,15 @@ final class TestApp {
 
     let app: App
     let pool: PostgresPool
+    /// The test database's connection string, for tests that need a connection of their own.
+    let url: String
     let clock: MutableClock
     let hasher: PasswordHasher
 
     /// - Parameter now: the clock's start (default: a fixed Wednesday morning, 2026-06-10 08:00 UTC).
     init(now: Date = Date(timeIntervalSince1970: 1_781_078_400), hasher: PasswordHasher? = nil, settings: App.Settings = .init()) throws {
-        let (_, pool) = try TestDatabase.fresh()
+        let (url, pool) = try TestDatabase.fresh()
+        self.url = url
         self.pool = pool
         clock = MutableClock(now)
         self.hasher = hasher ?? PasswordHasher(parameters: Self.fastArgon2)

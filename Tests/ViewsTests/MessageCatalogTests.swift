@@ -1,0 +1,82 @@
+import Foundation
+import Testing
+@testable import Views
+
+@Suite("Message catalog")
+struct MessageCatalogTests {
+    private func catalog() throws -> MessageCatalog {
+        try MessageCatalog(languages: [
+            "en": ["nav.sign_in": "Sign in", "greeting": "Hello, {name}", "only.english": "English only"],
+            "de": ["nav.sign_in": "Anmelden", "greeting": "Hallo, {name}"],
+        ])
+    }
+
+    @Test(arguments: [
+        (nil, "en"), ("de", "de"), ("de-AT,de;q=0.9", "de"), ("fr-CH, fr;q=0.9, en;q=0.8, de;q=0.7", "en"),
+        ("fr, de;q=0.5", "de"), ("de;q=0, en", "en"), ("*", "en"), ("", "en"), ("xx;q=abc", "en"),
+    ] as [(String?, String)])
+    func languageFollowsAcceptLanguageWithEnglishAsFallback(header: String?, expected: String) throws {
+        #expect(try catalog().language(forAcceptLanguage: header) == expected)
+    }
+
+    @Test func missingTranslationsFallBackToEnglish() throws {
+        let catalog = try catalog()
+        #expect(catalog.format("only.english", language: "de") == "English only")
+        #expect(catalog.format("greeting", language: "de", ["name": "Ada"]) == "Hallo, Ada")
+        #expect(catalog.format("no.such.key", language: "de") == "no.such.key", "a missing key is visible, not blank")
+        let nested = catalog.templateStrings(for: "de")
+        #expect((nested["nav"] as? [String: Any])?["sign_in"] as? String == "Anmelden")
+        #expect((nested["only"] as? [String: Any])?["english"] as? String == "English only")
+    }
+
+    @Test func aKeyThatIsAlsoAPrefixOfAnotherIsRefusedAtStart() {
+        #expect(throws: TemplateRenderer.TemplateError.self) {
+            try MessageCatalog(languages: ["en": ["field.password": "Password", "field.password.hint": "Long"]])
+        }
+    }
+
+    @Test func theShippedCatalogLoadsWithoutClashes() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let catalog = try MessageCatalog(directory: root.path + "/Templates/i18n")
+        #expect(catalog.format("app.name", language: "en") == "Clinic Portal")
+    }
+}
+
+@Suite("Templates")
+struct TemplateRendererTests {
+    private func renderer(_ templates: [String: String]) throws -> TemplateRenderer {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        for (name, text) in templates {
+            try text.write(to: directory.appendingPathComponent(name + ".mustache"), atomically: true, encoding: .utf8)
+        }
+        return try TemplateRenderer(directory: directory.path)
+    }
+
+    @Test func valuesAreHTMLEscapedByDefault() throws {
+        let html = try renderer(["page": "<p>{{name}}</p>"]).render("page", ["name": "<script>alert('x')</script> & \"q\""])
+        #expect(!html.contains("<script>"))
+        #expect(html.contains("&lt;script&gt;"))
+        #expect(html.contains("&amp;"))
+    }
+
+    @Test func aMissingTemplateIsAnError() throws {
+        #expect(throws: TemplateRenderer.TemplateError.self) { try renderer(["page": "x"]).render("other", [:]) }
+    }
+
+    @Test func everyShippedTemplateParses() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        _ = try TemplateRenderer(directory: root.path + "/Templates")
+    }
+}
+
+@Suite("Time formatting")
+struct TimeFormattingTests {
+    @Test func timesAreShownInTheClinicsZoneNotTheServers() {
+        let instant = Date(timeIntervalSince1970: 1_782_028_800)  // 2026-06-21 08:00 UTC
+        #expect(TimeFormatting.time(instant, in: TimeZone(identifier: "Europe/Berlin")!) == "10:00")
+        #expect(TimeFormatting.time(instant, in: TimeZone(identifier: "Asia/Tokyo")!) == "17:00")
+        #expect(TimeFormatting.dateTime(instant, in: TimeZone(identifier: "America/New_York")!) == "Sun 21 Jun 2026, 04:00")
+        #expect(TimeFormatting.zoneName(TimeZone(identifier: "Europe/Berlin")!, at: instant).hasPrefix("Europe/Berlin"))
+    }
+}

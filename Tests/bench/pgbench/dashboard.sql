@@ -1,0 +1,18 @@
+-- The SQL of GET /patient (App+PatientAppointments.patientHome): session lookup, then every appointment
+-- of the patient with its names (AppointmentStore.forPatient).
+-- -D patient_lo/patient_hi: patients' user ids (session tokens bench-u-<user id>).
+\set uid random(:patient_lo, :patient_hi)
+SELECT s.token_hash, s.csrf_secret, s.created_at, s.last_seen_at, u.id, u.role, u.email::text AS email, u.password_hash, u.full_name, u.phone, u.date_of_birth, u.active, u.must_change_password, u.failed_logins, u.locked_until, u.created_at
+FROM sessions s JOIN users u ON u.id = s.user_id
+WHERE s.token_hash = encode(sha256(convert_to('bench-u-' || :uid, 'UTF8')), 'hex') AND s.expires_at > now()
+  AND s.last_seen_at > now() - interval '30 minutes' AND u.active;
+SELECT a.id, a.time_block_id, a.patient_id, pu.full_name AS patient_name, a.doctor_id, du.full_name AS doctor_name,
+       a.clinic_id, c.name AS clinic_name, c.address AS clinic_address, c.phone AS clinic_phone, c.timezone AS clinic_timezone,
+       a.appointment_type_id, t.name AS type_name, a.starts_at, a.ends_at, a.status, a.reason, a.patient_notes,
+       a.doctor_notes, a.cancel_reason, a.cancelled_late, a.source, a.version, a.created_at, a.updated_at
+FROM appointments a
+JOIN users pu ON pu.id = a.patient_id
+JOIN doctors d ON d.id = a.doctor_id JOIN users du ON du.id = d.user_id
+JOIN clinics c ON c.id = a.clinic_id
+LEFT JOIN appointment_types t ON t.id = a.appointment_type_id
+WHERE a.patient_id = :uid ORDER BY a.starts_at, a.id;

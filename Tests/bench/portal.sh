@@ -1,0 +1,332 @@
+#!/usr/bin/env bash
+# Portal benchmarks on a realistic data set (issues 4, 6 and 8, "make bench").
+#
+# Usage: Tests/bench/portal.sh            (from anywhere; CLINIC_BIN overrides .build/release/clinic)
+#
+# 1. A private PostgreSQL cluster (Tests/bench/lib/cluster.sh; fsync off: the data set is throwaway and
+#    ours and the pgbench baselines run on the same cluster), `clinic migrate`, `clinic create-admin`
+#    (its argon2id hash is reused for every seeded account), then SQL seeding (seed_base.sql,
+#    seed_appointments.sql, audit_rows.py through COPY):
+#      bench: 3 clinics, 60 doctors, a year of blocks (314,400), 20,000 patients, 200,000 appointments,
+#             1,000,000 audit rows inserted already sealed (same hash chain as AuditStore; checked at the end
+#             through /admin/audit?verify=1)
+#      small / large: copies of the same accounts and blocks with 10,000 and 1,000,000 appointments
+#             (for how the cost grows).
+#    Sessions are inserted straight into `sessions` (token bench-u-<user id>, CSRF secret csrf-<user id>)
+#    as SessionStore would store them, so wrk can act as 20,000 signed-in users without 20,000 argon2 logins;
+#    the login figures go through the real POST /login.
+# 2. `clinic serve` (release) on DATABASE_URL; wrk (Lua scripts in lua/) against it and pgbench (scripts in
+#    pgbench/, the exact SQL each request runs, read from the stores) against the same database, in turns,
+#    each RUNS times (default 3), medians printed as `NAME: ours=X baseline=Y ratio=Z target=T`.
+#
+# Concurrency: wrk 1 thread, 16 connections (the server runs WORKERS=4 worker threads, each with its
+# own database connection); pgbench 4 clients (the same number of concurrent database sessions), 2 threads,
+# extended protocol (unnamed statements, as the portal's libpq layer sends them).
+# Bounded (about 6 minutes on 2 cores) and leaves nothing running: every process is stopped by the trap.
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+HERE="$ROOT/Tests/bench"
+cd "$ROOT"
+BIN="${CLINIC_BIN:-$ROOT/.build/release/clinic}"
+[[ -x "$BIN" ]] || { echo "build first: swift build -c release (or set CLINIC_BIN)" >&2; exit 2; }
+for tool in wrk pgbench psql curl python3; do
+    command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }
+done
+PORT="${BENCH_PORT:-18090}"
+RUNS="${RUNS:-3}"
+SECONDS_PER_RUN="${SECONDS_PER_RUN:-3}"
+WORKERS="${WORKERS:-4}"
+PATIENTS=20000
+PASSWORD="quartz-meadow-$RANDOM-orchid-$RANDOM"
+
+WORK="$(mktemp -d /tmp/clinic-portal-bench.XXXXXX)"
+chmod 755 "$WORK"
+SERVER_PID=""
+BACKGROUND_PIDS=""
+# shellcheck source=lib/cluster.sh
+source "$HERE/lib/cluster.sh"
+cleanup() {
+    local pid
+    for pid in $BACKGROUND_PIDS $SERVER_PID; do kill "$pid" 2>/dev/null || true; done
+    for pid in $BACKGROUND_PIDS $SERVER_PID; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    cluster_stop immediate >/dev/null 2>&1 || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+log() { echo "# $*"; }
+elapsed() { echo "$(( $(date +%s) - START ))s"; }
+START=$(date +%s)
+
+# --- cluster and data set ---------------------------------------------------------------
+cluster_init "$WORK/pg" "fsync = off" "synchronous_commit = off" "full_page_writes = off" \
+    "shared_buffers = 512MB" "maintenance_work_mem = 256MB" "work_mem = 16MB" "max_wal_size = 4GB" \
+    "checkpoint_timeout = 30min" "autovacuum = off"
+cluster_start
+cluster_psql postgres -c "CREATE DATABASE bench"
+BENCH_URL="$(cluster_url bench)"
+"$BIN" migrate --database-url "$BENCH_URL" --log-level warning >/dev/null
+printf '%s\n' "$PASSWORD" | "$BIN" create-admin --database-url "$BENCH_URL" --log-level warning \
+    --email admin@bench.test --name "Bench Admin" >/dev/null 2>"$WORK/create-admin.log" \
+    || { cat "$WORK/create-admin.log" >&2; exit 1; }
+HASH="$(cluster_psql bench -At -c "SELECT password_hash FROM users WHERE email = 'admin@bench.test'")"
+cluster_psql bench -v hash="$HASH" -v past_days=270 -v future_days=95 -v patients="$PATIENTS" -f "$HERE/seed_base.sql" >/dev/null
+# Copies share the accounts and blocks; each gets its own appointments.
+cluster_psql postgres -c "CREATE DATABASE small TEMPLATE bench" -c "CREATE DATABASE large TEMPLATE bench"
+log "accounts and blocks seeded ($(elapsed)); adding appointments and audit rows"
+
+seed_appointments() {  # db past past_capacity future
+    cluster_psql "$1" -v past_appts="$2" -v past_capacity="$3" -v future_appts="$4" -f "$HERE/seed_appointments.sql" >/dev/null
+}
+seed_audit() {
+    local first_id patients doctors
+    first_id=$(cluster_psql bench -At -c "SELECT coalesce(max(id), 0) + 1 FROM audit_log")
+    patients=$(cluster_psql bench -At -c "SELECT min(id) || '-' || max(id) FROM users WHERE role = 'patient'")
+    doctors=$(cluster_psql bench -At -c "SELECT min(id) || '-' || max(id) FROM users WHERE role = 'doctor'")
+    [[ -z "$(cluster_psql bench -At -c "SELECT 1 FROM audit_log WHERE hash IS NOT NULL LIMIT 1")" ]] \
+        || { echo "audit_log already has sealed rows" >&2; return 1; }
+    python3 "$HERE/audit_rows.py" 1000000 "$first_id" 1 - "$patients" "$doctors" | cluster_psql bench -c \
+        "COPY audit_log (id, at, actor_id, actor_role, action, entity, entity_id, ip, details, chain_position, prev_hash, hash) FROM STDIN"
+    cluster_psql bench -c "SELECT setval('audit_log_id_seq', (SELECT max(id) FROM audit_log))" >/dev/null
+}
+# Two cores: the four loads run side by side (each is one backend).
+seed_appointments bench 180000 1 20000 & BENCH_SEED=$!
+seed_appointments large 980000 10 20000 & LARGE_SEED=$!
+seed_audit & AUDIT_SEED=$!
+seed_appointments small 9000 1 1000
+wait $BENCH_SEED; wait $LARGE_SEED; wait $AUDIT_SEED
+
+for db in bench small large; do
+    # Sessions as SessionStore.create stores them: SHA-256 of the token, never the token.
+    cluster_psql "$db" -c "
+        INSERT INTO sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, ip, user_agent)
+        SELECT encode(sha256(convert_to('bench-u-' || id, 'UTF8')), 'hex'), id, 'csrf-' || id, now(), now(),
+               now() + interval '12 hours', '127.0.0.1', 'bench'
+        FROM users" >/dev/null
+    cluster_psql "$db" -c "VACUUM ANALYZE" >/dev/null &
+    BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
+done
+wait $BACKGROUND_PIDS; BACKGROUND_PIDS=""
+for db in bench small large; do
+    log "$db: $(cluster_psql "$db" -At -F' ' -c "SELECT (SELECT count(*) FROM clinics) || ' clinics, ' ||
+        (SELECT count(*) FROM doctors) || ' doctors, ' || (SELECT count(*) FROM time_blocks) || ' blocks, ' ||
+        (SELECT count(*) FROM users WHERE role = 'patient') || ' patients, ' || (SELECT count(*) FROM appointments) ||
+        ' appointments, ' || (SELECT count(*) FROM audit_log) || ' audit rows'")"
+done
+log "data set ready ($(elapsed))"
+
+# --- request lists ------------------------------------------------------------------------
+ADMIN_ID=$(cluster_psql bench -At -c "SELECT id FROM users WHERE email = 'admin@bench.test'")
+TYPE_ID=$(cluster_psql bench -At -c "SELECT id FROM appointment_types WHERE name = 'Consultation'")
+cluster_psql bench -At -F $'\t' -c "
+    SELECT 'bench-u-' || u.id, '/doctor?date=' || (current_date - k)
+    FROM users u CROSS JOIN generate_series(1, 200) k
+    WHERE u.role = 'doctor' AND extract(isodow FROM current_date - k) < 6" > "$WORK/doctor_day.list"
+cluster_psql bench -At -F $'\t' -c "
+    SELECT '-', '/doctors/' || d.id || '?week=' || (date_trunc('week', now()) + w * interval '7 days')::date
+    FROM doctors d CROSS JOIN generate_series(1, 12) w" > "$WORK/week.list"
+cluster_psql bench -At -F $'\t' -c "
+    SELECT 'bench-u-' || id, '/patient' FROM users WHERE role = 'patient' ORDER BY id LIMIT 15000" > "$WORK/dashboard.list"
+cluster_psql bench -At -c "SELECT email FROM users WHERE role = 'patient' ORDER BY id LIMIT 5000" > "$WORK/emails.list"
+read -r DOCTOR_LO DOCTOR_HI <<< "$(cluster_psql bench -At -F' ' -c "SELECT min(id), max(id) FROM users WHERE role = 'doctor'")"
+read -r DOC_ID_LO DOC_ID_HI <<< "$(cluster_psql bench -At -F' ' -c "SELECT min(id), max(id) FROM doctors")"
+read -r PATIENT_LO PATIENT_HI <<< "$(cluster_psql bench -At -F' ' -c "
+    SELECT min(id), max(id) FROM (SELECT id FROM users WHERE role = 'patient' ORDER BY id LIMIT 15000) p")"
+
+# Free, bookable blocks (open, empty, 1 day .. 88 days ahead: inside lead time and horizon), in time order,
+# alternately to wrk (booking.list) and to pgbench (bench_queue). Patients without future bookings
+# (the last 5,000) are assigned round robin, 2,500 to each side, so no patient meets the open-booking limit
+# or books two blocks at one time.
+booking_lists() {  # db -> $WORK/<db>.booking.list and table bench_queue in db
+    cluster_psql "$1" -c "
+        CREATE SEQUENCE bench_queue_seq;
+        CREATE TABLE bench_queue AS
+        WITH free AS (
+            SELECT id, row_number() OVER (ORDER BY starts_at, id) - 1 AS n FROM time_blocks
+            WHERE open AND booked = 0 AND starts_at > now() + interval '1 day' AND starts_at < now() + interval '88 days'
+        ), spare AS (
+            SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM users WHERE role = 'patient' ORDER BY id OFFSET 15000
+        )
+        SELECT f.n / 2 + 1 AS seq, f.n % 2 AS side, f.id AS block_id, s.id AS patient_id
+        FROM free f JOIN spare s ON s.k = 2500 * (f.n % 2) + (f.n / 2) % 2500;
+        CREATE INDEX ON bench_queue (side, seq);" >/dev/null
+    cluster_psql "$1" -At -F $'\t' -c "
+        SELECT 'bench-u-' || patient_id, 'csrf-' || patient_id, block_id FROM bench_queue WHERE side = 0 ORDER BY seq" \
+        > "$WORK/$1.booking.list"
+    cluster_psql "$1" -c "DELETE FROM bench_queue WHERE side = 0; ALTER TABLE bench_queue ADD PRIMARY KEY (seq)" \
+        -c "VACUUM ANALYZE bench_queue" >/dev/null
+}
+for db in bench small large; do booking_lists "$db"; done
+
+# --- helpers ------------------------------------------------------------------------------
+start_server() {  # db
+    DATABASE_URL="$(cluster_url "$1")" WORKERS="$WORKERS" "$BIN" serve --port "$PORT" --log-level error \
+        > "$WORK/server-$1.log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 150); do
+        curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "server did not start" >&2; cat "$WORK/server-$1.log" >&2; exit 1
+}
+stop_server() {
+    [[ -n "$SERVER_PID" ]] || return 0
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+URL="http://127.0.0.1:$PORT"
+wrk_run() {  # connections seconds script url [args] -> wrk output (stderr of the script appended)
+    local c=$1 d=$2 script=$3 url=$4; shift 4
+    timeout $((d + 20)) wrk -t1 -c"$c" -d"${d}s" --latency -s "$HERE/lua/$script" "$url" -- "$@" 2>&1
+}
+rps() { awk '/^Requests\/sec:/ { print $2 }'; }
+to_ms() {
+    awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n = n / 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n = n * 1000; printf "%.2f", n }'
+}
+percentile_ms() { to_ms "$(awk -v p="$1" '$1 == p { print $2; exit }')"; }
+pgbench_tps() {  # db script [-D ...] -> tps
+    pgbench -n -M extended -c 4 -j 2 -T "$SECONDS_PER_RUN" -h "$CLUSTER_SOCKET" -p 5432 -U postgres \
+        -f "$HERE/pgbench/$2" "${@:3}" "$1" 2>&1 | tee -a "$WORK/pgbench.log" \
+        | awk '/^tps = / { printf "%.1f", $3 }'
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%.2f", a / b }'; }
+report() { echo "$1: ours=$2 baseline=$3 ratio=$(ratio "$2" "$3") target=$4"; }
+check_nonzero() {  # name value: a run that measured nothing is a failure, not a figure
+    awk -v v="$2" 'BEGIN { exit !(v + 0 > 0) }' || { echo "$1: measured nothing; see $WORK" >&2; tail -20 "$WORK"/server-*.log >&2; exit 1; }
+}
+
+# Pages: wrk against the server, then pgbench with the page's SQL, alternating, RUNS times.
+page_figure() {  # name list pgbench-script [pgbench -D ...]
+    local name=$1 list=$2 script=$3; shift 3
+    local ours=() base=() out
+    wrk_run 8 1 pages.lua "$URL" "$WORK/$list" >/dev/null  # warm-up
+    for _ in $(seq "$RUNS"); do
+        out=$(wrk_run 16 "$SECONDS_PER_RUN" pages.lua "$URL" "$WORK/$list")
+        grep -q "non-200 responses: 0" <<< "$out" || { echo "$name: $(grep non-200 <<< "$out")" >&2; exit 1; }
+        ours+=("$(rps <<< "$out")")
+        base+=("$(pgbench_tps bench "$script" "$@")")
+    done
+    log "$name runs: ours ${ours[*]} / pgbench ${base[*]}"
+    check_nonzero "$name" "$(median "${base[@]}")"
+    report "$name" "$(median "${ours[@]}")" "$(median "${base[@]}")" ">=0.5"
+}
+
+# Bookings: wrk takes the next lines of the list; pgbench the next rows of bench_queue.
+BOOK_LINE=1
+book_run() {  # connections seconds db -> wrk output; advances BOOK_LINE
+    local out used
+    out=$(wrk_run "$1" "$2" book.lua "$URL" "$WORK/$3.booking.list" "$BOOK_LINE" "$TYPE_ID")
+    used=$(sed -n 's/.*lines used: \([0-9]*\).*/\1/p' <<< "$out")
+    BOOK_LINE=$((BOOK_LINE + ${used:-0}))
+    grep -q "other: 0 " <<< "$out" || echo "# booking: $(grep 'booked:' <<< "$out")" >&2
+    echo "$out"
+}
+
+# --- figures on the 200,000-appointment set ---------------------------------------------------
+start_server bench
+log "server up on the bench set ($(elapsed))"
+page_figure doctor_day_page_rps doctor_day.list doctor_day.sql -D doctor_lo="$DOCTOR_LO" -D doctor_hi="$DOCTOR_HI" -D days=200
+page_figure week_slots_page_rps week.list week.sql -D doctor_lo="$DOC_ID_LO" -D doctor_hi="$DOC_ID_HI"
+page_figure patient_dashboard_rps dashboard.list dashboard.sql -D patient_lo="$PATIENT_LO" -D patient_hi="$PATIENT_HI"
+
+ours=(); base=()
+for _ in $(seq "$RUNS"); do
+    ours+=("$(book_run 16 "$SECONDS_PER_RUN" bench | rps)")
+    base+=("$(pgbench_tps bench booking.sql)")
+done
+log "booking_post_per_s runs: ours ${ours[*]} / pgbench ${base[*]}"
+check_nonzero booking_post_per_s "$(median "${base[@]}")"
+report booking_post_per_s "$(median "${ours[@]}")" "$(median "${base[@]}")" ">=0.5"
+BOOKED=$(cluster_psql bench -At -c "SELECT count(*) FROM appointments WHERE booking_key LIKE 'bench-%'")
+OVERFULL=$(cluster_psql bench -At -c "SELECT count(*) FROM time_blocks WHERE booked > capacity OR booked <> (SELECT count(*) FROM appointments a WHERE a.time_block_id = time_blocks.id AND appointment_is_active(a.status))" )
+log "bookings made through the portal: $BOOKED; blocks whose booked count is wrong: $OVERFULL"
+
+# Logins (issue 4): POST /login with a real argon2id verification, 50 clients.
+CSRF_COOKIE=$(curl -s -c - -o "$WORK/login.html" "$URL/login" | awk '$6 == "csrf" { print $7 }')
+CSRF_TOKEN=$(sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' "$WORK/login.html" | head -1)
+[[ -n "$CSRF_COOKIE" && -n "$CSRF_TOKEN" ]] || { echo "no pre-session CSRF token on /login" >&2; exit 1; }
+# Baseline: raw argon2id verifications per second with the same parameters on every core (argon2-cffi,
+# the same libargon2 reference code, in a venv under .build/perf-venv); "na" when it cannot be installed.
+VENV="$ROOT/.build/perf-venv"
+if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import argon2" 2>/dev/null; then
+    { python3 -m venv "$VENV" && timeout 120 "$VENV/bin/pip" install -q argon2-cffi; } >/dev/null 2>&1 || true
+fi
+argon2_baseline() {
+    "$VENV/bin/python" - "$HASH" "$PASSWORD" "$SECONDS_PER_RUN" <<'PY' 2>/dev/null || echo na
+import sys, time, threading, os
+from argon2 import PasswordHasher
+stored, password, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
+hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+done = [0] * os.cpu_count()
+def work(i):  # argon2-cffi releases the GIL while hashing
+    end = time.time() + seconds
+    while time.time() < end:
+        hasher.verify(stored, password); done[i] += 1
+threads = [threading.Thread(target=work, args=(i,)) for i in range(len(done))]
+[t.start() for t in threads]; [t.join() for t in threads]
+print("%.1f" % (sum(done) / seconds))
+PY
+}
+ours=(); base=()
+for _ in $(seq "$RUNS"); do
+    out=$(wrk_run 50 "$SECONDS_PER_RUN" login.lua "$URL" "$WORK/emails.list" "$PASSWORD" "$CSRF_COOKIE" "$CSRF_TOKEN")
+    grep -q "refused: 0 " <<< "$out" || { echo "login: $(grep 'signed in' <<< "$out")" >&2; exit 1; }
+    ours+=("$(rps <<< "$out")")
+    base+=("$(argon2_baseline)")
+done
+log "login_per_s runs: ours ${ours[*]} / argon2id verifications ${base[*]}"
+if [[ "${base[0]}" == na ]]; then
+    echo "login_per_s: ours=$(median "${ours[@]}") baseline=na ratio=na target=report"
+else
+    report login_per_s "$(median "${ours[@]}")" "$(median "${base[@]}")" ">=0.5"
+fi
+
+# Page p99 while 50 clients sign in continuously, against the same page idle (patient dashboard, 2 clients).
+idle=(); storm=()
+for _ in $(seq "$RUNS"); do
+    idle+=("$(wrk_run 2 "$SECONDS_PER_RUN" pages.lua "$URL" "$WORK/dashboard.list" | percentile_ms 99%)")
+    wrk_run 50 $((SECONDS_PER_RUN + 2)) login.lua "$URL" "$WORK/emails.list" "$PASSWORD" "$CSRF_COOKIE" "$CSRF_TOKEN" > "$WORK/storm.out" &
+    STORM=$!; BACKGROUND_PIDS="$STORM"
+    sleep 1
+    storm+=("$(wrk_run 2 "$SECONDS_PER_RUN" pages.lua "$URL" "$WORK/dashboard.list" | percentile_ms 99%)")
+    wait "$STORM" || true; BACKGROUND_PIDS=""
+done
+log "page_p99 runs (ms): storm ${storm[*]} / idle ${idle[*]}"
+report page_p99_during_login_storm_ms "$(median "${storm[@]}")" "$(median "${idle[@]}")" "<=3"
+
+# The seeded audit chain verifies with the portal's own verifier (and the sealer continued it).
+VERIFY=$(curl -s --max-time 120 -H "Cookie: session=bench-u-$ADMIN_ID" "$URL/admin/audit?verify=1" \
+    | grep -o 'Audit chain [^<]*' | head -1 || true)
+log "audit_log: ${VERIFY:-no verdict from /admin/audit?verify=1}"
+# The admin audit pages (Tests/bench/audit.sh, issue 7), on this 1,000,000-row log while the server is up.
+if [[ -x "$HERE/audit.sh" ]]; then
+    DATABASE_URL="$BENCH_URL" SERVER_URL="$URL" ADMIN_COOKIE="session=bench-u-$ADMIN_ID" \
+        SAMPLES="${AUDIT_SAMPLES:-11}" TIMEOUT="${AUDIT_TIMEOUT:-120}" "$HERE/audit.sh" || echo "# audit.sh failed" >&2
+fi
+stop_server
+
+# --- how the cost grows: 10,000 vs 1,000,000 appointments -----------------------------------------
+declare -A WEEK_P50 BOOK_P50
+for db in small large; do
+    start_server "$db"
+    BOOK_LINE=1
+    wrk_run 4 1 pages.lua "$URL" "$WORK/week.list" >/dev/null
+    book_run 2 1 "$db" >/dev/null
+    w=(); b=()
+    for _ in $(seq "$RUNS"); do
+        w+=("$(wrk_run 2 "$SECONDS_PER_RUN" pages.lua "$URL" "$WORK/week.list" | percentile_ms 50%)")
+        b+=("$(book_run 2 "$SECONDS_PER_RUN" "$db" | percentile_ms 50%)")
+    done
+    log "$db p50 runs (ms): week ${w[*]} / booking ${b[*]}"
+    WEEK_P50[$db]=$(median "${w[@]}"); BOOK_P50[$db]=$(median "${b[@]}")
+    stop_server
+done
+report week_slots_page_p50_ms_1m_vs_10k_appointments "${WEEK_P50[large]}" "${WEEK_P50[small]}" "<1.5"
+report booking_post_p50_ms_1m_vs_10k_appointments "${BOOK_P50[large]}" "${BOOK_P50[small]}" "<1.5"
+log "portal benchmarks done ($(elapsed))"
