@@ -1,85 +1,62 @@
+import CLinux
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Linux calls the Swift `Glibc` module does not export: `sys/epoll.h`, `sys/eventfd.h` and
-/// the `_GNU_SOURCE` functions `accept4` and `pthread_setname_np`.
-///
-/// They are looked up once with `dlsym` from the C library already linked into every process,
-/// which keeps this target free of an extra C shim target (Package.swift is shared). The
-/// constants are the Linux ABI values from the kernel's uapi headers, stable by contract.
+/// Linux calls the Swift `Glibc` module does not export (`sys/epoll.h`, `sys/eventfd.h`, `accept4`,
+/// `pthread_setname_np`), taken from the `CLinux` shim with their real C declarations and layouts.
 enum LinuxSystem {
-    static let epollIn: UInt32 = 0x001
-    static let epollOut: UInt32 = 0x004
-    static let epollErr: UInt32 = 0x008
-    static let epollHup: UInt32 = 0x010
-    static let epollRdHup: UInt32 = 0x2000
-    static let epollExclusive: UInt32 = 1 << 28
-    static let epollEdgeTriggered: UInt32 = 1 << 31
-    static let epollCtlAdd: Int32 = 1
-    static let epollCtlDel: Int32 = 2
-    static let epollCloexec: Int32 = 0o2000000
-    static let eventfdNonblock: Int32 = 0o4000
-    static let eventfdCloexec: Int32 = 0o2000000
+    static let epollIn = EPOLLIN.rawValue
+    static let epollOut = EPOLLOUT.rawValue
+    static let epollErr = EPOLLERR.rawValue
+    static let epollHup = EPOLLHUP.rawValue
+    static let epollRdHup = EPOLLRDHUP.rawValue
+    static let epollExclusive = EPOLLEXCLUSIVE.rawValue
+    static let epollEdgeTriggered = EPOLLET.rawValue
+    static let epollCtlAdd = EPOLL_CTL_ADD
+    static let epollCtlDel = EPOLL_CTL_DEL
+    static let epollCloexec = Int32(EPOLL_CLOEXEC)
+    static let eventfdNonblock = Int32(EFD_NONBLOCK)
+    static let eventfdCloexec = Int32(EFD_CLOEXEC)
 
-    /// Size of `struct epoll_event`: packed (12 bytes) on x86-64, naturally aligned elsewhere.
-    #if arch(x86_64)
-    static let epollEventSize = 12
-    static let epollDataOffset = 4
-    #else
-    static let epollEventSize = 16
-    static let epollDataOffset = 8
-    #endif
+    static func epollCreate1(_ flags: Int32) -> Int32 { epoll_create1(flags) }
 
-    private static func symbol<T>(_ name: String, as type: T.Type) -> T {
-        guard let address = dlsym(UnsafeMutableRawPointer(bitPattern: 0), name) else {
-            fatalError("libc lacks \(name)")
-        }
-        return unsafeBitCast(address, to: type)
+    static func epollWaitFunction(_ epollFD: Int32, _ events: UnsafeMutablePointer<epoll_event>, _ capacity: Int32, _ timeout: Int32) -> Int32 {
+        epoll_wait(epollFD, events, capacity, timeout)
     }
 
-    static let epollCreate1 = symbol("epoll_create1", as: (@convention(c) (Int32) -> Int32).self)
-    static let epollCtlFunction = symbol(
-        "epoll_ctl", as: (@convention(c) (Int32, Int32, Int32, UnsafeMutableRawPointer?) -> Int32).self)
-    static let epollWaitFunction = symbol(
-        "epoll_wait", as: (@convention(c) (Int32, UnsafeMutableRawPointer?, Int32, Int32) -> Int32).self)
-    static let eventfd = symbol("eventfd", as: (@convention(c) (UInt32, Int32) -> Int32).self)
-    static let accept4 = symbol(
-        "accept4",
-        as: (@convention(c) (Int32, UnsafeMutablePointer<sockaddr>?, UnsafeMutablePointer<socklen_t>?, Int32) -> Int32).self)
-    static let setThreadName = symbol("pthread_setname_np", as: (@convention(c) (pthread_t, UnsafePointer<CChar>) -> Int32).self)
+    static func eventfd(_ initial: UInt32, _ flags: Int32) -> Int32 { CLinux.eventfd(initial, flags) }
+
+    static func accept4(_ fd: Int32, _ address: UnsafeMutablePointer<sockaddr>?, _ length: UnsafeMutablePointer<socklen_t>?, _ flags: Int32) -> Int32 {
+        CLinux.accept4(fd, address, length, flags)
+    }
+
+    static func setThreadName(_ thread: pthread_t, _ name: String) -> Int32 { pthread_setname_np(thread, name) }
 
     /// `epoll_ctl` with an event mask and the descriptor as the event's data.
     static func epollControl(_ epollFD: Int32, _ operation: Int32, _ fd: Int32, events: UInt32) -> Int32 {
-        withUnsafeTemporaryAllocation(byteCount: 16, alignment: 8) { raw in
-            raw.initializeMemory(as: UInt8.self, repeating: 0)
-            raw.storeBytes(of: events, toByteOffset: 0, as: UInt32.self)
-            raw.storeBytes(of: Int64(fd), toByteOffset: epollDataOffset, as: Int64.self)
-            return epollCtlFunction(epollFD, operation, fd, raw.baseAddress)
-        }
+        var event = epoll_event()
+        event.events = events
+        event.data.fd = fd
+        return epoll_ctl(epollFD, operation, fd, &event)
     }
 }
 
-/// A buffer of `epoll_event`s for `epoll_wait`, read without relying on Swift struct layout.
+/// A buffer of `epoll_event`s for `epoll_wait`.
 struct EpollEventBuffer {
     let capacity: Int32
-    let storage: UnsafeMutableRawPointer
+    let storage: UnsafeMutablePointer<epoll_event>
 
     init(capacity: Int32) {
         self.capacity = capacity
-        storage = UnsafeMutableRawPointer.allocate(byteCount: Int(capacity) * LinuxSystem.epollEventSize, alignment: 8)
+        storage = .allocate(capacity: Int(capacity))
     }
 
     func deallocate() { storage.deallocate() }
 
     /// The event mask of the event at `index`.
-    func events(at index: Int) -> UInt32 {
-        storage.loadUnaligned(fromByteOffset: index * LinuxSystem.epollEventSize, as: UInt32.self)
-    }
+    func events(at index: Int) -> UInt32 { storage[index].events }
 
     /// The descriptor stored as the data of the event at `index`.
-    func fd(at index: Int) -> Int32 {
-        Int32(truncatingIfNeeded: storage.loadUnaligned(
-            fromByteOffset: index * LinuxSystem.epollEventSize + LinuxSystem.epollDataOffset, as: Int64.self))
-    }
+    func fd(at index: Int) -> Int32 { storage[index].data.fd }
 }

@@ -181,9 +181,11 @@ final class RequestContext {
         case .patient:
             items = [["href": Routes.patientHome, "label": t("nav.appointments")], ["href": Routes.doctors, "label": t("nav.doctors")]]
         case .doctor:
-            items = [["href": Routes.doctorHome, "label": t("nav.today")]]
+            items = [["href": Routes.doctorHome, "label": t("nav.today")], ["href": Routes.doctorCalendar, "label": t("nav.calendar")],
+                     ["href": Routes.doctorAvailability, "label": t("nav.availability")]]
         case .admin:
-            items = [["href": Routes.adminHome, "label": t("nav.dashboard")], ["href": Routes.adminAudit, "label": t("nav.audit")]]
+            items = [["href": Routes.adminHome, "label": t("nav.dashboard")], ["href": Routes.adminUsers, "label": t("nav.users")],
+                     ["href": Routes.adminAppointments, "label": t("nav.all_appointments")], ["href": Routes.adminAudit, "label": t("nav.audit")]]
         }
         items.append(["href": Routes.profile(for: role), "label": t("nav.profile")])
         let path = request.path
