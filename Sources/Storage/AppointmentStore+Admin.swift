@@ -121,19 +121,4 @@ extension AppointmentStore {
             SELECT \(unsafeRaw: Appointment.columns) FROM appointments a \(unsafeRaw: Appointment.joins) WHERE a.id = \(id)
             """).first.map(Appointment.init(row:))
     }
-
-    /// The admin's counterpart of `changeStatus(id:doctorID:…)`: moves appointment `id` to `status` if it
-    /// still has `expectedVersion` (false when it changed meanwhile), recording reason and canceller on a
-    /// cancellation. The caller has checked the move with `checkTransition(…, by: .admin, …)`.
-    /// - Throws: `PostgresError` on database failure.
-    public func adminChangeStatus(id: Int64, expectedVersion: Int, to status: AppointmentStatus, reason: String,
-                                  by userID: Int64, on db: PostgresConnection) throws -> Bool {
-        let cancelling = status == .cancelled
-        return try db.execute("""
-            UPDATE appointments SET status = \(status.rawValue), version = version + 1, updated_at = now(),
-                cancel_reason = CASE WHEN \(cancelling) THEN \(reason) ELSE cancel_reason END,
-                cancelled_by = CASE WHEN \(cancelling) THEN \(userID) ELSE cancelled_by END
-            WHERE id = \(id) AND version = \(expectedVersion)
-            """) == 1
-    }
 }

@@ -48,18 +48,19 @@ extension AppointmentStore {
             """).first.map(Appointment.init(row:))
     }
 
-    /// Moves the doctor's appointment `id` to `status` if it still has `version` (optimistic concurrency:
-    /// a change made meanwhile, e.g. in another tab, makes this return false instead of overwriting it).
-    /// A cancellation records `reason` and who cancelled. Bumps the version.
-    /// - Throws: `PostgresError` on database failure (the caller has checked the transition itself).
-    public func changeStatus(id: Int64, doctorID: Int64, expectedVersion: Int, to status: AppointmentStatus, reason: String,
+    /// Moves appointment `id` to `status` if it still has `expectedVersion`, bumping the version; false when
+    /// someone changed it meanwhile (two tabs). With `doctorID` the row must also be that doctor's (a doctor acting);
+    /// nil lets an admin act on any. Cancelling records the reason (shown to the patient) and who cancelled.
+    /// The caller has checked the move against `checkTransition`.
+    /// - Throws: `PostgresError` on database failure.
+    public func changeStatus(id: Int64, doctorID: Int64?, expectedVersion: Int, to status: AppointmentStatus, reason: String,
                              by userID: Int64, on db: PostgresConnection) throws -> Bool {
         let cancelling = status == .cancelled
         return try db.execute("""
             UPDATE appointments SET status = \(status.rawValue), version = version + 1, updated_at = now(),
                 cancel_reason = CASE WHEN \(cancelling) THEN \(reason) ELSE cancel_reason END,
                 cancelled_by = CASE WHEN \(cancelling) THEN \(userID) ELSE cancelled_by END
-            WHERE id = \(id) AND doctor_id = \(doctorID) AND version = \(expectedVersion)
+            WHERE id = \(id) AND version = \(expectedVersion) AND (\(doctorID)::bigint IS NULL OR doctor_id = \(doctorID))
             """) == 1
     }
 

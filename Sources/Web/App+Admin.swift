@@ -143,4 +143,16 @@ extension App {
             }
         })
     }
+
+    /// Audits a CSV export with the filters it was made with, so the log shows what left the system.
+    /// - Throws: `PostgresError` on database failure.
+    func recordExport(_ ctx: RequestContext, action: String, entity: String, query: FormData, filters: [String]) throws {
+        var details: [String: String] = [:]
+        for name in filters where !query.trimmed(name).isEmpty {
+            details[name] = String(query.trimmed(name).prefix(AdminLimits.filterText))
+        }
+        try database.transaction { db in
+            try audit.record(actor: ctx.actor, action: action, entity: entity, details: details, on: db)
+        }
+    }
 }

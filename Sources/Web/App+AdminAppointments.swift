@@ -4,8 +4,6 @@ import Scheduling
 import Storage
 import Views
 
-private let ledger = AppointmentStore()
-private let choices = StatisticsStore()
 
 extension App {
     // MARK: - List
@@ -42,15 +40,15 @@ extension App {
         let descending = query.trimmed("dir") != "asc" && !(query.trimmed("dir").isEmpty && sort != .start)
         let perPage = AdminLimits.appointmentsPerPage
         let (clinics, doctors, types) = try database.withConnection { db in
-            (try choices.clinicChoices(on: db), try choices.doctorChoices(on: db), try choices.typeChoices(on: db))
+            (try statisticsStore.clinicChoices(on: db), try statisticsStore.doctorChoices(on: db), try statisticsStore.typeChoices(on: db))
         }
         var total = 0, page = 1
         var rows: [Appointment] = []
         if errors.isEmpty {
-            total = try database.withConnection { db in try ledger.adminCount(filter, on: db) }
+            total = try database.withConnection { db in try appointmentStore.adminCount(filter, on: db) }
             page = min(Self.pageNumber(query), max(1, (total + perPage - 1) / perPage))
             rows = try database.withConnection { db in
-                try ledger.adminList(filter, sort: sort, descending: descending, offset: (page - 1) * perPage, limit: perPage, on: db)
+                try appointmentStore.adminList(filter, sort: sort, descending: descending, offset: (page - 1) * perPage, limit: perPage, on: db)
             }
         }
         let filterParameters = Self.appointmentFilterNames.map { ($0, String(query.trimmed($0).prefix(AdminLimits.filterText))) }
@@ -112,21 +110,15 @@ extension App {
         let query = try ctx.query()
         let (filter, errors) = appointmentFilter(ctx, query)
         guard errors.isEmpty else { throw AppError.badRequest }
-        try database.transaction { db in
-            var details: [String: String] = [:]
-            for name in Self.appointmentFilterNames where !query.trimmed(name).isEmpty {
-                details[name] = String(query.trimmed(name).prefix(AdminLimits.filterText))
-            }
-            try audit.record(actor: ctx.actor, action: "appointments.exported", entity: "appointment", details: details, on: db)
-        }
-        let database = self.database
+        try recordExport(ctx, action: "appointments.exported", entity: "appointment", query: query, filters: Self.appointmentFilterNames)
+        let database = self.database, store = appointmentStore
         let stamp = LocalDate.of(ctx.now, in: TimeZone(identifier: "UTC")!).iso
         return csvResponse(ctx, filename: "appointments-\(stamp).csv", header: Self.appointmentCSVColumns) { write in
             let local = DateFormatter()
             local.locale = Locale(identifier: "en_US_POSIX")
             local.dateFormat = "yyyy-MM-dd HH:mm"
             let utc = ISO8601DateFormatter()
-            try ledger.adminExport(filter, pool: database) { batch in
+            try store.adminExport(filter, pool: database) { batch in
                 var bytes: [UInt8] = []
                 for appointment in batch {
                     local.timeZone = Self.zone(of: appointment)
@@ -147,7 +139,7 @@ extension App {
 
     private func anyAppointment(_ ctx: RequestContext) throws -> Appointment {
         let id = try ctx.id()
-        guard let appointment = try database.withConnection({ db in try ledger.findForAdmin(id: id, on: db) }) else {
+        guard let appointment = try database.withConnection({ db in try appointmentStore.findForAdmin(id: id, on: db) }) else {
             throw AppError.notFound
         }
         return appointment
@@ -190,29 +182,8 @@ extension App {
     /// a cancellation needs a reason (422 otherwise). Audited with old and new status and the reason.
     func adminChangeAppointmentStatus(_ ctx: RequestContext) throws -> Response {
         let appointment = try anyAppointment(ctx)
-        let form = try ctx.form()
-        guard let target = AppointmentStatus(rawValue: form.trimmed("status")), let version = Int(form.trimmed("version")) else {
-            throw AppError.badRequest
-        }
-        guard version == appointment.version else { throw AppError.conflict(messageKey: "admin.conflict.stale") }
-        switch checkTransition(from: appointment.status, to: target, by: .admin, appointmentStart: appointment.startsAt, now: ctx.now) {
-        case nil: break
-        case .notYetStarted: throw AppError.conflict(messageKey: "admin.conflict.not_yet_started")
-        case .notAllowed, .alreadyStarted, .roleMayNot: throw AppError.conflict(messageKey: "admin.conflict.not_allowed")
-        }
-        let reason = form.trimmed("reason")
-        var state = FormState(values: ["status": target.rawValue, "reason": String(reason.prefix(600))])
-        if target == .cancelled, reason.isEmpty { state.errors["reason"] = ctx.t("admin.field.cancel_reason") }
-        if reason.count > 500 { state.errors["reason"] = ctx.t("admin.field.too_long", ["max": "500"]) }
-        guard state.errors.isEmpty else { return try adminAppointmentPage(ctx, appointment: appointment, form: state, status: 422) }
-        try database.transaction { db in
-            guard try ledger.adminChangeStatus(id: appointment.id, expectedVersion: version, to: target, reason: reason,
-                                               by: ctx.user!.id, on: db) else {
-                throw AppError.conflict(messageKey: "admin.conflict.stale")
-            }
-            try audit.record(actor: ctx.actor, action: target == .cancelled ? "appointment.cancelled" : "appointment.status_changed",
-                             entity: "appointment", entityID: String(appointment.id),
-                             details: ["from": appointment.status.rawValue, "to": target.rawValue, "reason": reason], on: db)
+        if let invalid = try changeStatus(ctx, of: appointment, by: .admin, doctorID: nil) {
+            return try adminAppointmentPage(ctx, appointment: appointment, form: invalid, status: 422)
         }
         return ctx.redirect(to: Routes.adminAppointment(appointment.id), flash: "admin.flash.status_changed")
     }

@@ -5,7 +5,6 @@ import Scheduling
 import Storage
 import Views
 
-private let practice = PracticeStore()
 
 /// Limits of the practice forms, matching the schema's CHECKs.
 private enum PracticeLimits {
@@ -232,7 +231,7 @@ extension App {
     }
 
     private func typesPage(_ ctx: RequestContext, form: FormState, status: Int) throws -> Response {
-        let types = try database.withConnection { db in try practice.appointmentTypes(on: db) }
+        let types = try database.withConnection { db in try practiceStore.appointmentTypes(on: db) }
         return try ctx.page("admin_types", title: ctx.t("avail.types.title"), status: status, [
             "links": practiceLinks(ctx),
             "types": types.map { type -> [String: Any] in
@@ -250,7 +249,7 @@ extension App {
         if let fields {
             do {
                 try database.transaction { db in
-                    let id = try practice.createAppointmentType(fields, on: db)
+                    let id = try practiceStore.createAppointmentType(fields, on: db)
                     try audit.record(actor: ctx.actor, action: "appointment_type.created", entity: "appointment_type",
                                      entityID: String(id), details: typeAudit(fields), on: db)
                 }
@@ -275,7 +274,7 @@ extension App {
 
     private func findType(_ ctx: RequestContext) throws -> AppointmentType {
         let id = try ctx.id()
-        guard let type = try database.withConnection({ db in try practice.appointmentType(id: id, on: db) }) else { throw AppError.notFound }
+        guard let type = try database.withConnection({ db in try practiceStore.appointmentType(id: id, on: db) }) else { throw AppError.notFound }
         return type
     }
 
@@ -293,7 +292,7 @@ extension App {
         if let fields {
             do {
                 try database.transaction { db in
-                    guard try practice.updateAppointmentType(id: type.id, fields, on: db) else { throw AppError.notFound }
+                    guard try practiceStore.updateAppointmentType(id: type.id, fields, on: db) else { throw AppError.notFound }
                     var details = typeAudit(fields)
                     details["previous_name"] = type.fields.name
                     try audit.record(actor: ctx.actor, action: "appointment_type.updated", entity: "appointment_type",
@@ -384,7 +383,7 @@ extension App {
         let hash = try hasher.hash(password)
         let doctor = NewDoctor(fullName: name, email: email, passwordHash: hash, specialty: specialty, bio: bio, clinicIDs: clinicIDs)
         do {
-            _ = try database.transaction { db in try practice.createDoctor(doctor, actor: ctx.actor, audit: audit, on: db) }
+            _ = try database.transaction { db in try practiceStore.createDoctor(doctor, actor: ctx.actor, audit: audit, on: db) }
         } catch PostgresError.uniqueViolation(constraint: "users_email_unique") {
             state.errors["email"] = ctx.t("field.email.taken")
             return try newDoctorPage(ctx, form: state, chosen: chosen, status: 422)

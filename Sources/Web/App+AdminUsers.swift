@@ -5,7 +5,6 @@ import Scheduling
 import Storage
 import Views
 
-private let accounts = AdminUserStore()
 
 /// Schema limits of the doctor fields an admin may edit (Migrations/0002).
 private enum DoctorFieldLimits {
@@ -26,11 +25,11 @@ extension App {
         let filter = UserListFilter(search: Self.filterText(query, "q"), role: role, active: yesNo("active"),
                                     locked: yesNo("locked"), now: ctx.now)
         let perPage = AdminLimits.usersPerPage
-        let total = try database.withConnection { db in try accounts.count(filter, on: db) }
+        let total = try database.withConnection { db in try adminUserStore.count(filter, on: db) }
         let pages = max(1, (total + perPage - 1) / perPage)
         let page = min(Self.pageNumber(query), pages)
         let list = try database.withConnection { db in
-            try accounts.list(filter, offset: (page - 1) * perPage, limit: perPage, on: db)
+            try adminUserStore.list(filter, offset: (page - 1) * perPage, limit: perPage, on: db)
         }
         let parameters = ["q", "role", "active", "locked"].map { ($0, String(query.trimmed($0).prefix(AdminLimits.filterText))) }
         let values = Dictionary(uniqueKeysWithValues: parameters)
@@ -94,7 +93,7 @@ extension App {
         }
         guard state.errors.isEmpty, let role else { return try newAccountPage(ctx, form: state, status: 422) }
 
-        let password = Self.generatedPassword()
+        let password = Self.temporaryPassword()
         let account = NewUser(role: role, email: email, passwordHash: try hasher.hash(password), fullName: form.trimmed("full_name"),
                               phone: form.trimmed("phone").isEmpty ? nil : form.trimmed("phone"), dateOfBirth: dateOfBirth,
                               mustChangePassword: true)
@@ -129,7 +128,7 @@ extension App {
     /// `/admin/users/{id}`: the account, its edit form and its actions.
     func adminUser(_ ctx: RequestContext) throws -> Response {
         let user = try account(ctx)
-        let doctor = try database.withConnection { db in try accounts.doctorFields(userID: user.id, on: db) }
+        let doctor = try database.withConnection { db in try adminUserStore.doctorFields(userID: user.id, on: db) }
         var values = ["full_name": user.fullName, "phone": user.phone ?? "", "date_of_birth": user.dateOfBirth?.description ?? ""]
         if let doctor {
             values["specialty"] = doctor.specialty
@@ -194,7 +193,7 @@ extension App {
         }
         guard state.errors.isEmpty else { return try accountPage(ctx, user: user, form: state, status: 422) }
         try database.transaction { db in
-            guard try accounts.update(userID: user.id, edit, on: db) else { throw AppError.notFound }
+            guard try adminUserStore.update(userID: user.id, edit, on: db) else { throw AppError.notFound }
             var changed: [String] = []
             if edit.fullName != user.fullName { changed.append("full_name") }
             if edit.phone != user.phone { changed.append("phone") }
@@ -231,10 +230,10 @@ extension App {
             return ctx.redirect(to: Routes.adminUser(user.id), flash: "admin.flash.unlocked")
         case .resetPassword:
             if isSelf { throw AppError.conflict(messageKey: "admin.conflict.self") }
-            let password = Self.generatedPassword()
+            let password = Self.temporaryPassword()
             let hash = try hasher.hash(password)
             try database.transaction { db in
-                try accounts.resetPassword(userID: user.id, temporaryHash: hash, on: db)
+                try adminUserStore.resetPassword(userID: user.id, temporaryHash: hash, on: db)
                 try audit.record(actor: ctx.actor, action: "user.password_reset", entity: "user", entityID: String(user.id), on: db)
             }
             return try passwordPage(ctx, heading: ctx.t("admin.user_reset.heading"), name: user.fullName, email: user.email,
@@ -266,14 +265,5 @@ extension App {
             return .failure(InvalidDate())
         }
         return .success(PostgresDate(year: date.year, month: date.month, day: date.day))
-    }
-
-    /// 20 random characters without look-alikes (about 98 bits) in groups of five, for reading aloud;
-    /// the same shape as the doctor form's, so users meet one kind of temporary password.
-    static func generatedPassword() -> String {
-        let alphabet = Array("abcdefghjkmnpqrstuvwxyz23456789")
-        var generator = SystemRandomNumberGenerator()
-        let characters = (0..<20).map { _ in alphabet[Int.random(in: 0..<alphabet.count, using: &generator)] }
-        return stride(from: 0, to: 20, by: 5).map { String(characters[$0..<$0 + 5]) }.joined(separator: "-")
     }
 }

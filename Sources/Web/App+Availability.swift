@@ -5,9 +5,6 @@ import Scheduling
 import Storage
 import Views
 
-private let schedules = ScheduleStore()
-private let practice = PracticeStore()
-private let agenda = AppointmentStore()
 
 /// The values and field messages of one form on a page, kept when it is re-rendered with errors.
 struct FormState {
@@ -66,7 +63,7 @@ extension App {
     /// - Throws: `AppError.notFound` when the account has no doctor row (an admin never finished setting it up).
     func currentDoctor(_ ctx: RequestContext) throws -> DoctorProfile {
         guard let user = ctx.user,
-              let doctor = try database.withConnection({ db in try practice.doctor(userID: user.id, on: db) }) else {
+              let doctor = try database.withConnection({ db in try practiceStore.doctor(userID: user.id, on: db) }) else {
             throw AppError.notFound
         }
         return doctor
@@ -134,10 +131,10 @@ extension App {
         let today = LocalDate.of(ctx.now, in: home)
         let upcoming = TimeRange(start: ctx.now, end: today.adding(days: 29).range(in: home).start)
         let (patterns, blocks, timeOff, affected) = try database.withConnection { db in
-            let timeOff = try schedules.timeOff(doctorID: doctor.id, endingAfter: ctx.now, on: db)
-            let affected = try timeOff.map { try agenda.activeForDoctor(doctor.id, overlapping: $0.range, on: db) }
-            return (try schedules.patterns(doctorID: doctor.id, on: db),
-                    try schedules.blocks(doctorID: doctor.id, overlapping: upcoming, on: db), timeOff, affected)
+            let timeOff = try scheduleStore.timeOff(doctorID: doctor.id, endingAfter: ctx.now, on: db)
+            let affected = try timeOff.map { try appointmentStore.activeForDoctor(doctor.id, overlapping: $0.range, on: db) }
+            return (try scheduleStore.patterns(doctorID: doctor.id, on: db),
+                    try scheduleStore.blocks(doctorID: doctor.id, overlapping: upcoming, on: db), timeOff, affected)
         }
 
         var pattern = forms.pattern
@@ -256,7 +253,7 @@ extension App {
         do {
             if state.errors.isEmpty {
                 try database.transaction { db in
-                    let id = try schedules.createPattern(pattern, doctorID: doctor.id, clinicID: clinic.id, on: db)
+                    let id = try scheduleStore.createPattern(pattern, doctorID: doctor.id, clinicID: clinic.id, on: db)
                     try audit.record(actor: ctx.actor, action: "pattern.created", entity: "weekly_pattern", entityID: String(id), details: [
                         "clinic_id": String(clinic.id), "weekday": String(weekday.rawValue), "start": start.hhmm, "end": end.hhmm,
                         "slot_minutes": String(slot), "capacity": String(capacity), "valid_from": validFrom.iso,
@@ -305,14 +302,14 @@ extension App {
         }
         let created = try database.transaction { db -> Int in
             var created = 0
-            for stored in try schedules.patterns(doctorID: doctor.id, on: db) {
+            for stored in try scheduleStore.patterns(doctorID: doctor.id, on: db) {
                 let zone = stored.clinic.zone
                 let today = LocalDate.of(ctx.now, in: zone)
                 let specs = Scheduling.generateBlocks(for: stored.pattern, from: today, through: today.adding(days: 7 * weeks - 1), in: zone)
                     .filter { $0.startsAt > ctx.now }
-                created += try schedules.insertBlocks(specs, doctorID: doctor.id, clinicID: stored.clinic.id, patternID: stored.id, on: db)
+                created += try scheduleStore.insertBlocks(specs, doctorID: doctor.id, clinicID: stored.clinic.id, patternID: stored.id, on: db)
             }
-            try schedules.closeBlocksInTimeOff(doctorID: doctor.id, on: db)
+            try scheduleStore.closeBlocksInTimeOff(doctorID: doctor.id, on: db)
             try audit.record(actor: ctx.actor, action: "blocks.generated", entity: "doctor", entityID: String(doctor.id),
                              details: ["weeks": String(weeks), "created": String(created)], on: db)
             return created
@@ -344,8 +341,8 @@ extension App {
                     state.errors["date"] = ctx.t("avail.field.future")
                 } else {
                     try database.transaction { db in
-                        let id = try schedules.insertBlock(spec, doctorID: doctor.id, clinicID: clinic.id, on: db)
-                        try schedules.closeBlocksInTimeOff(doctorID: doctor.id, on: db)
+                        let id = try scheduleStore.insertBlock(spec, doctorID: doctor.id, clinicID: clinic.id, on: db)
+                        try scheduleStore.closeBlocksInTimeOff(doctorID: doctor.id, on: db)
                         try audit.record(actor: ctx.actor, action: "block.created", entity: "time_block", entityID: String(id), details: [
                             "clinic_id": String(clinic.id), "starts_at": ISO8601DateFormatter().string(from: spec.startsAt),
                             "ends_at": ISO8601DateFormatter().string(from: spec.endsAt), "capacity": String(capacity),
@@ -384,17 +381,17 @@ extension App {
         let reason = form.trimmed("cancel_reason")
         enum Outcome { case removed(BlockRemoval), refused(StoredBlock, [Appointment], error: String?) }
         let outcome = try database.transaction { db -> Outcome in
-            guard try schedules.block(id: id, doctorID: doctor.id, on: db) != nil else { throw AppError.notFound }
+            guard try scheduleStore.block(id: id, doctorID: doctor.id, on: db) != nil else { throw AppError.notFound }
             // Lock order of AppointmentStore: appointment rows, then the block. Once the block is locked no booking
             // or cancellation of it can commit, so the second read is the final list.
-            _ = try agenda.activeInBlock(id, forUpdate: true, on: db)
-            guard let block = try schedules.block(id: id, doctorID: doctor.id, forUpdate: true, on: db) else { throw AppError.notFound }
-            let active = try agenda.activeInBlock(id, forUpdate: true, on: db)
+            _ = try appointmentStore.activeInBlock(id, forUpdate: true, on: db)
+            guard let block = try scheduleStore.block(id: id, doctorID: doctor.id, forUpdate: true, on: db) else { throw AppError.notFound }
+            let active = try appointmentStore.activeInBlock(id, forUpdate: true, on: db)
             if active.contains(where: { !$0.status.isOpen }) { throw AppError.conflict(messageKey: "avail.block.delete_started") }
             if !active.isEmpty {
                 if reason.isEmpty { return .refused(block, active, error: nil) }
                 if reason.count > 500 { return .refused(block, active, error: ctx.t("avail.field.too_long", ["max": "500"])) }
-                for appointment in try agenda.cancelAllInBlock(id, reason: reason, by: ctx.user!.id, on: db) {
+                for appointment in try appointmentStore.cancelAllInBlock(id, reason: reason, by: ctx.user!.id, on: db) {
                     try audit.record(actor: ctx.actor, action: "appointment.cancelled", entity: "appointment",
                                      entityID: String(appointment.id), details: [
                                         "from": appointment.status.rawValue, "to": AppointmentStatus.cancelled.rawValue,
@@ -402,7 +399,7 @@ extension App {
                                      ], on: db)
                 }
             }
-            let removal = try schedules.removeBlock(id: id, on: db)
+            let removal = try scheduleStore.removeBlock(id: id, on: db)
             try audit.record(actor: ctx.actor, action: removal == .deleted ? "block.deleted" : "block.closed", entity: "time_block",
                              entityID: String(id), details: ["cancelled": String(active.count)], on: db)
             return .removed(removal)
@@ -465,8 +462,8 @@ extension App {
                     do {
                         let range = TimeRange(start: start, end: end)
                         try database.transaction { db in
-                            let id = try schedules.createTimeOff(doctorID: doctor.id, range: range, reason: reason, on: db)
-                            let inside = try agenda.activeForDoctor(doctor.id, overlapping: range, on: db)
+                            let id = try scheduleStore.createTimeOff(doctorID: doctor.id, range: range, reason: reason, on: db)
+                            let inside = try appointmentStore.activeForDoctor(doctor.id, overlapping: range, on: db)
                             let formatter = ISO8601DateFormatter()
                             try audit.record(actor: ctx.actor, action: "time_off.created", entity: "time_off", entityID: String(id), details: [
                                 "starts_at": formatter.string(from: start), "ends_at": formatter.string(from: end), "reason": reason,

@@ -28,7 +28,6 @@ extension App {
     }
 
     /// Patient-side appointments (a value: stores hold no state).
-    var appointmentStore: AppointmentStore { AppointmentStore() }
 
     // MARK: - Booking form
 

@@ -6,7 +6,6 @@ import Views
 
 extension App {
     /// The public side of availability (a value: stores hold no state).
-    var directoryStore: DirectoryStore { DirectoryStore() }
 
     /// Longest accepted filter text; longer input is cut, not refused (a search box, not a form).
     private static let filterLength = 100

@@ -5,8 +5,6 @@ import Scheduling
 import Storage
 import Views
 
-private let schedules = ScheduleStore()
-private let agenda = AppointmentStore()
 
 extension App {
     // MARK: - Day
@@ -24,7 +22,7 @@ extension App {
         let utcDay = date.range(in: TimeZone(identifier: "UTC")!)
         let window = TimeRange(start: utcDay.start.addingTimeInterval(-14 * 3600), end: utcDay.end.addingTimeInterval(14 * 3600))
         let appointments = try database.withConnection { db in
-            try agenda.forDoctor(doctor.id, startingIn: window, on: db)
+            try appointmentStore.forDoctor(doctor.id, startingIn: window, on: db)
         }.filter { LocalDate.of($0.startsAt, in: zone(of: $0)) == date }
 
         let day = date.range(in: home)
@@ -69,7 +67,7 @@ extension App {
         let utcWeek = week.range(in: TimeZone(identifier: "UTC")!)
         let window = TimeRange(start: utcWeek.start.addingTimeInterval(-14 * 3600), end: utcWeek.end.addingTimeInterval(14 * 3600))
         let blocks = try database.withConnection { db in
-            try schedules.blocks(doctorID: doctor.id, overlapping: window, on: db)
+            try scheduleStore.blocks(doctorID: doctor.id, overlapping: window, on: db)
         }
         let manyClinics = doctor.clinics.count > 1
         var byDay: [LocalDate: [[String: Any]]] = [:]
@@ -117,7 +115,7 @@ extension App {
     private func ownAppointment(_ ctx: RequestContext) throws -> (DoctorProfile, Appointment) {
         let doctor = try currentDoctor(ctx)
         let id = try ctx.id()
-        guard let appointment = try database.withConnection({ db in try agenda.find(id: id, doctorID: doctor.id, on: db) }) else {
+        guard let appointment = try database.withConnection({ db in try appointmentStore.find(id: id, doctorID: doctor.id, on: db) }) else {
             throw AppError.notFound
         }
         return (doctor, appointment)
@@ -154,32 +152,10 @@ extension App {
     /// Cancelling requires a reason, which the patient sees. Audited with old status, new status and reason.
     func changeAppointmentStatus(_ ctx: RequestContext) throws -> Response {
         let (doctor, appointment) = try ownAppointment(ctx)
+        if let invalid = try changeStatus(ctx, of: appointment, by: .doctor, doctorID: doctor.id) {
+            return try appointmentPage(ctx, doctor: doctor, appointment: appointment, status: invalid, notes: FormState(), code: 422)
+        }
         let form = try ctx.form()
-        guard let target = AppointmentStatus(rawValue: form.trimmed("status")), let version = Int(form.trimmed("version")) else {
-            throw AppError.badRequest
-        }
-        guard version == appointment.version else { throw AppError.conflict(messageKey: "avail.status.stale") }
-        switch checkTransition(from: appointment.status, to: target, by: .doctor, appointmentStart: appointment.startsAt, now: ctx.now) {
-        case nil: break
-        case .notYetStarted: throw AppError.conflict(messageKey: "avail.status.not_yet_started")
-        case .notAllowed, .alreadyStarted, .roleMayNot: throw AppError.conflict(messageKey: "avail.status.not_allowed")
-        }
-        let reason = form.trimmed("reason")
-        var state = FormState(values: ["status": target.rawValue, "reason": String(reason.prefix(600))])
-        if target == .cancelled, reason.isEmpty { state.errors["reason"] = ctx.t("avail.field.cancel_reason_required") }
-        if reason.count > 500 { state.errors["reason"] = ctx.t("avail.field.too_long", ["max": "500"]) }
-        guard state.errors.isEmpty else {
-            return try appointmentPage(ctx, doctor: doctor, appointment: appointment, status: state, notes: FormState(), code: 422)
-        }
-        try database.transaction { db in
-            guard try agenda.changeStatus(id: appointment.id, doctorID: doctor.id, expectedVersion: version, to: target,
-                                          reason: reason, by: ctx.user!.id, on: db) else {
-                throw AppError.conflict(messageKey: "avail.status.stale")
-            }
-            try audit.record(actor: ctx.actor, action: target == .cancelled ? "appointment.cancelled" : "appointment.status_changed",
-                             entity: "appointment", entityID: String(appointment.id),
-                             details: ["from": appointment.status.rawValue, "to": target.rawValue, "reason": reason], on: db)
-        }
         let next = form["next"].flatMap(Self.localPath) ?? Routes.doctorAppointment(appointment.id)
         return ctx.redirect(to: next, flash: "avail.flash.status_changed")
     }
@@ -198,7 +174,7 @@ extension App {
             return try appointmentPage(ctx, doctor: doctor, appointment: appointment, status: FormState(), notes: state, code: 422)
         }
         try database.transaction { db in
-            guard try agenda.updateDoctorNotes(id: appointment.id, doctorID: doctor.id, expectedVersion: version, notes: notes, on: db) else {
+            guard try appointmentStore.updateDoctorNotes(id: appointment.id, doctorID: doctor.id, expectedVersion: version, notes: notes, on: db) else {
                 throw AppError.conflict(messageKey: "avail.status.stale")
             }
             try audit.record(actor: ctx.actor, action: "appointment.notes_updated", entity: "appointment",

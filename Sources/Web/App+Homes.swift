@@ -4,7 +4,6 @@ import Scheduling
 import Storage
 import Views
 
-private let statisticsStore = StatisticsStore()
 
 extension App {
     // MARK: - Dashboard
@@ -183,13 +182,7 @@ extension App {
         let query = try ctx.query()
         let (filter, errors) = auditFilter(ctx, query)
         guard errors.isEmpty else { throw AppError.badRequest }
-        try database.transaction { db in
-            var details: [String: String] = [:]
-            for name in Self.auditFilterNames where !query.trimmed(name).isEmpty {
-                details[name] = String(query.trimmed(name).prefix(AdminLimits.filterText))
-            }
-            try audit.record(actor: ctx.actor, action: "audit.exported", entity: "audit_log", details: details, on: db)
-        }
+        try recordExport(ctx, action: "audit.exported", entity: "audit_log", query: query, filters: Self.auditFilterNames)
         let trail = self.audit, database = self.database
         let stamp = LocalDate.of(ctx.now, in: TimeZone(identifier: "UTC")!).iso
         return csvResponse(ctx, filename: "audit-log-\(stamp).csv", header: AuditStore.exportColumns) { write in

@@ -50,6 +50,12 @@ public final class App: @unchecked Sendable {
     let audit = AuditStore()
     let throttle = ThrottleStore()
     let clinics = ClinicStore()
+    let appointmentStore = AppointmentStore()
+    let directoryStore = DirectoryStore()
+    let scheduleStore = ScheduleStore()
+    let practiceStore = PracticeStore()
+    let statisticsStore = StatisticsStore()
+    let adminUserStore = AdminUserStore()
 
     private let preSessionKey: SymmetricKey
     private var router = Router()

@@ -56,6 +56,7 @@ struct DoctorViewsTests {
         #expect(page.contains(Routes.doctorCalendar(week: LocalDate(iso: "2026-06-01")!)))
         #expect(page.contains(Routes.doctorCalendar(week: LocalDate(iso: "2026-06-15")!)))
         #expect(page.components(separatedBy: "09:00–09:20").count - 1 == 4)
+        #expect(!page.contains(">nil<"))  // a one-clinic doctor sees no clinic name beside each block
     }
 
     @Test func aDaylightSavingWeekKeepsPatternBlocksAtNineLocal() throws {
@@ -209,6 +210,9 @@ struct DoctorViewsTests {
         #expect(try w.value("SELECT cancel_reason AS v FROM appointments WHERE id = \(id)", as: String.self) == "Emergency surgery")
         #expect(try w.count("SELECT booked AS v FROM time_blocks WHERE id = \(block)") == 0)
         #expect(try w.t.auditActions().contains("appointment.cancelled"))
+        let detail = w.doctor.get(Routes.doctorAppointment(id)).text
+        #expect(detail.contains("Emergency surgery"))
+        #expect(detail.contains("badge-cancelled"))
     }
 
     @Test func anActionButtonReturnsToTheDay() throws {
