@@ -5,8 +5,10 @@ import Foundation
 ///
 /// Every hash and verify holds one permit of a counting semaphore, so at most
 /// `maxConcurrentHashes` argon2 computations (each allocating `memoryKiB`) run at
-/// once: a login storm queues instead of exhausting memory or taking every core
-/// from page views (DESIGN.md §2, Threads). Passwords are normalised to Unicode
+/// once, and at most `maxWaiting` more wait for one; beyond that a call throws
+/// `PasswordHashingError.busy` at once. A login storm therefore costs a bounded
+/// number of threads and memory, and the worker threads that serve pages stay free
+/// (DESIGN.md §2, Threads). Passwords are normalised to Unicode
 /// NFKC before hashing (NIST SP 800-63B §5.1.1.2), so the same password typed on
 /// different keyboards verifies.
 public final class PasswordHasher: @unchecked Sendable {
@@ -22,25 +24,32 @@ public final class PasswordHasher: @unchecked Sendable {
     public let parameters: Argon2Parameters
     /// The most argon2 computations allowed to run at the same time.
     public let maxConcurrentHashes: Int
+    /// The most callers allowed to wait for a slot; more are refused with `.busy`.
+    public let maxWaiting: Int
 
-    private let permits: DispatchSemaphore
+    private let threads: HashingThreads
     private let lock = NSLock()
     private var dummyHash: String?
     private var inFlight = 0
+    private var admitted = 0
     private var peakInFlight = 0
     /// Test hook run while a permit is held, so a test can observe concurrency without timing.
     var whileHoldingPermit: (@Sendable (_ inFlight: Int) -> Void)?
 
     /// Creates a hasher with the given costs and concurrency bound.
     ///
-    /// `maxConcurrentHashes` defaults to the number of active cores; values below 1 are raised to 1.
+    /// `maxConcurrentHashes` defaults to one less than the active cores (at least 1), so a login storm
+    /// always leaves a core for page views; `maxWaiting` defaults to the same. Values below 1 (0 for
+    /// waiting) are raised.
     public init(
         parameters: Argon2Parameters = .init(),
-        maxConcurrentHashes: Int = ProcessInfo.processInfo.activeProcessorCount
+        maxConcurrentHashes: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1),
+        maxWaiting: Int? = nil
     ) {
         self.parameters = parameters
         self.maxConcurrentHashes = max(1, maxConcurrentHashes)
-        self.permits = DispatchSemaphore(value: self.maxConcurrentHashes)
+        self.maxWaiting = max(0, maxWaiting ?? self.maxConcurrentHashes)
+        self.threads = HashingThreads(count: self.maxConcurrentHashes)
     }
 
     // MARK: - Hashing
@@ -48,8 +57,8 @@ public final class PasswordHasher: @unchecked Sendable {
     /// Hashes `password` into a PHC string `$argon2id$v=19$m=…,t=…,p=…$salt$hash`.
     ///
     /// Waits for a permit if `maxConcurrentHashes` hashes are already running.
-    /// - Throws: `PasswordHashingError` when the password is over the byte limit or
-    ///   libargon2 refuses the costs.
+    /// - Throws: `PasswordHashingError` when the password is over the byte limit,
+    ///   libargon2 refuses the costs, or the hasher is saturated (`.busy`).
     public func hash(_ password: String) throws -> String {
         guard var bytes = Self.normalisedBytes(password) else {
             throw PasswordHashingError.passwordTooLong(maximumBytes: Self.maximumPasswordBytes)
@@ -62,7 +71,7 @@ public final class PasswordHasher: @unchecked Sendable {
         let length = max(256, argon2_encodedlen(p.iterations, p.memoryKiB, p.parallelism,
                                                 UInt32(Self.saltBytes), UInt32(Self.hashBytes), Argon2_id))
         var encoded = [CChar](repeating: 0, count: length)
-        let code = withPermit {
+        let code = try withPermit {
             bytes.withUnsafeBytes { pwd in
                 argon2id_hash_encoded(p.iterations, p.memoryKiB, p.parallelism,
                                       pwd.baseAddress, pwd.count, salt, salt.count,
@@ -80,10 +89,11 @@ public final class PasswordHasher: @unchecked Sendable {
     /// The comparison is libargon2's constant-time compare inside `argon2id_verify`.
     /// Returns false, without hashing, for a malformed string, another algorithm, or
     /// costs above `Argon2Parameters.acceptedMaximum`.
-    public func verify(_ password: String, against phc: String) -> Bool {
+    /// - Throws: `PasswordHashingError.busy` when the hasher is saturated.
+    public func verify(_ password: String, against phc: String) throws -> Bool {
         guard PHCString(phc) != nil, var bytes = Self.normalisedBytes(password) else { return false }
         defer { Self.wipe(&bytes) }
-        let code = withPermit {
+        let code = try withPermit {
             bytes.withUnsafeBytes { pwd in argon2id_verify(phc, pwd.baseAddress, pwd.count) }
         }
         return code == ARGON2_OK.rawValue
@@ -103,8 +113,9 @@ public final class PasswordHasher: @unchecked Sendable {
     /// Call it when the email is unknown so that the response takes as long as a
     /// wrong password for a real account and does not reveal which emails exist.
     /// The dummy hash is made once, on first use, with the current settings.
-    public func verifyDummy(_ password: String) {
-        _ = verify(password, against: dummy())
+    /// - Throws: `PasswordHashingError.busy` when the hasher is saturated.
+    public func verifyDummy(_ password: String) throws {
+        _ = try verify(password, against: dummy())
     }
 
     // MARK: - Internals
@@ -127,23 +138,54 @@ public final class PasswordHasher: @unchecked Sendable {
         return dummyHash!
     }
 
-    /// Runs `body` holding one of `maxConcurrentHashes` permits.
-    private func withPermit<T>(_ body: () -> T) -> T {
-        permits.wait()
+    /// Runs `body` on one of the `maxConcurrentHashes` hashing threads, waiting for one only if fewer than
+    /// `maxWaiting` callers already wait. The caller blocks until `body` is done.
+    /// - Throws: `PasswordHashingError.busy` when every slot and waiting place is taken.
+    private func withPermit<T>(_ body: @escaping () -> T) throws -> T {
         lock.lock()
-        inFlight += 1
-        peakInFlight = max(peakInFlight, inFlight)
-        let now = inFlight
-        let hook = whileHoldingPermit
+        guard admitted < maxConcurrentHashes + maxWaiting else {
+            lock.unlock()
+            throw PasswordHashingError.busy
+        }
+        admitted += 1
         lock.unlock()
-        hook?(now)
         defer {
             lock.lock()
-            inFlight -= 1
+            admitted -= 1
             lock.unlock()
-            permits.signal()
         }
-        return body()
+        return threads.run { [self] in
+            lock.lock()
+            inFlight += 1
+            peakInFlight = max(peakInFlight, inFlight)
+            let now = inFlight
+            let hook = whileHoldingPermit
+            lock.unlock()
+            hook?(now)
+            defer {
+                lock.lock()
+                inFlight -= 1
+                lock.unlock()
+            }
+            return body()
+        }
+    }
+
+    deinit { threads.stop() }
+
+    /// Whether a hash or verify started now would be refused with `.busy`: lets a caller refuse a
+    /// sign-in before doing any other work for it.
+    public var isSaturated: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return admitted >= maxConcurrentHashes + maxWaiting
+    }
+
+    /// Callers running or waiting right now, for tests.
+    var admittedCount: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return admitted
     }
 
     /// The highest number of hashes seen in flight at once, for tests.

@@ -35,6 +35,8 @@ extension App {
         let next = form["next"].flatMap(Self.localPath) ?? ""
         let ip = ctx.request.remoteAddress
         let invalid = ctx.t("login.invalid")
+        // In a login storm refuse at once, before any database work, so page views keep their share.
+        if hasher.isSaturated { throw PasswordHashingError.busy }
 
         if try database.withConnection({ db in try throttle.isBlocked(ip: ip, now: ctx.now, on: db) }) {
             try database.withConnection { db in
@@ -49,9 +51,9 @@ extension App {
         let user = try database.withConnection { db in try users.find(email: email, on: db) }
         let verified: Bool
         if let user, user.active, !user.isLocked(at: ctx.now) {
-            verified = hasher.verify(password, against: user.passwordHash)
+            verified = try hasher.verify(password, against: user.passwordHash)
         } else {
-            hasher.verifyDummy(password)
+            try hasher.verifyDummy(password)
             verified = false
         }
 
@@ -200,7 +202,8 @@ extension App {
         let current = form["current_password"] ?? ""
         let new = form["new_password"] ?? ""
         var errors: [String: String] = [:]
-        if current.utf8.count > passwordPolicy.maximumLength * 4 || !hasher.verify(current, against: user.passwordHash) {
+        let currentMatches = try current.utf8.count <= passwordPolicy.maximumLength * 4 && hasher.verify(current, against: user.passwordHash)
+        if !currentMatches {
             errors["current_password"] = ctx.t("field.current_password.wrong")
         }
         if let problem = passwordProblem(ctx, password: new, confirmation: form["new_password_confirm"] ?? "",

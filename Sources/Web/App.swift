@@ -168,6 +168,9 @@ public final class App: @unchecked Sendable {
         case let error as PostgresError where AppError.from(error) != nil:
             appError = AppError.from(error)!
             logger.warning("database unavailable", metadata: ["path": "\(request.path)", "error": "\(error)"])
+        case PasswordHashingError.busy:
+            // A login storm: refuse at once instead of parking a worker thread (see PasswordHasher).
+            appError = .unavailable
         default:
             logger.error("unhandled error", metadata: ["path": "\(request.path)", "error": "\(error)"])
             return renderError(status: 500, titleKey: "error.500.title", bodyKey: "error.500.body", request: request, context: context)

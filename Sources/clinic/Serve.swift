@@ -16,7 +16,7 @@ struct Serve: ParsableCommand {
     @OptionGroup var common: CommonOptions
     @Option(help: "Address to listen on (env HOST, default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on; 0 picks a free one (env PORT, default 8080).") var port: Int?
-    @Option(help: "Worker threads that run requests (env WORKERS, default 2 × cores).") var workers: Int?
+    @Option(help: "Worker threads that run requests (env WORKERS, default 16 × cores, at least 64).") var workers: Int?
     @Option(help: "Directory of Mustache templates.") var templates = "Templates"
     @Option(help: "Directory of static files.") var publicDirectory = "Public"
     @Flag(help: "Load demo data when the database has no accounts yet, and print the demo sign-ins.") var seedDemo = false
@@ -28,7 +28,12 @@ struct Serve: ParsableCommand {
         setvbuf(stdout, nil, _IOLBF, 0)
         let environment = ProcessInfo.processInfo.environment
         let logger = common.makeLogger("clinic")
-        let workerCount = workers ?? environment["WORKERS"].flatMap(Int.init) ?? 2 * ProcessInfo.processInfo.activeProcessorCount
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        // Threads waiting for a password hash cost memory, not CPU, so there are many workers: sign-ins may
+        // hold all but `pageReserve` of them (PasswordHasher's waiting limit), and page views keep the rest.
+        let workerCount = workers ?? environment["WORKERS"].flatMap(Int.init) ?? max(64, 16 * cores)
+        let pageReserve = max(2, min(workerCount / 2, 4 * cores))
+        let hashSlots = max(1, cores - 1)
         let (url, cluster) = try common.openDatabase(logger: logger)
         defer { cluster?.stop() }
         let pool = PostgresPool(url: url, size: workerCount + 1, logger: logger)
@@ -44,7 +49,7 @@ struct Serve: ParsableCommand {
 
         let app = try App(
             settings: App.Settings(secureCookies: secureCookies || environment["SECURE_COOKIES"] == "1"),
-            database: pool, hasher: PasswordHasher(), clock: SystemClock(),
+            database: pool, hasher: PasswordHasher(maxConcurrentHashes: hashSlots, maxWaiting: max(0, workerCount - pageReserve - hashSlots)), clock: SystemClock(),
             renderer: TemplateRenderer(directory: templates, reloadOnChange: reloadTemplates),
             catalog: MessageCatalog(directory: templates + "/i18n"),
             staticFiles: StaticFiles(root: publicDirectory), logger: logger)

@@ -5,8 +5,8 @@ import Testing
 /// Small costs keep the suite fast; one test uses the real defaults.
 private let fast = Argon2Parameters(memoryKiB: 1024, iterations: 1, parallelism: 1)
 
-private func makeHasher(_ parameters: Argon2Parameters = fast, max: Int = 2) -> PasswordHasher {
-    PasswordHasher(parameters: parameters, maxConcurrentHashes: max)
+private func makeHasher(_ parameters: Argon2Parameters = fast, max: Int = 2, waiting: Int = 16) -> PasswordHasher {
+    PasswordHasher(parameters: parameters, maxConcurrentHashes: max, maxWaiting: waiting)
 }
 
 @Test func defaultSettingsStoreOWASPMinimumArgon2idPHCString() throws {
@@ -14,8 +14,8 @@ private func makeHasher(_ parameters: Argon2Parameters = fast, max: Int = 2) -> 
     #expect(hasher.parameters == Argon2Parameters(memoryKiB: 19456, iterations: 2, parallelism: 1))
     let phc = try hasher.hash("correct horse battery staple")
     #expect(phc.hasPrefix("$argon2id$v=19$m=19456,t=2,p=1$"))
-    #expect(hasher.verify("correct horse battery staple", against: phc))
-    #expect(!hasher.verify("correct horse battery stapler", against: phc))
+    #expect(try hasher.verify("correct horse battery staple", against: phc))
+    #expect(try !hasher.verify("correct horse battery stapler", against: phc))
     #expect(!hasher.needsRehash(phc))
 }
 
@@ -33,15 +33,15 @@ private func makeHasher(_ parameters: Argon2Parameters = fast, max: Int = 2) -> 
     let first = try hasher.hash("same password twice")
     let second = try hasher.hash("same password twice")
     #expect(first != second)
-    #expect(hasher.verify("same password twice", against: first))
-    #expect(hasher.verify("same password twice", against: second))
+    #expect(try hasher.verify("same password twice", against: first))
+    #expect(try hasher.verify("same password twice", against: second))
 }
 
 @Test func wrongPasswordDoesNotVerify() throws {
     let hasher = makeHasher()
     let phc = try hasher.hash("Tr0ub4dor&3 is long")
-    #expect(!hasher.verify("tr0ub4dor&3 is long", against: phc))
-    #expect(!hasher.verify("", against: phc))
+    #expect(try !hasher.verify("tr0ub4dor&3 is long", against: phc))
+    #expect(try !hasher.verify("", against: phc))
 }
 
 @Test func canonicallyEquivalentSpellingsVerify() throws {
@@ -49,7 +49,7 @@ private func makeHasher(_ parameters: Argon2Parameters = fast, max: Int = 2) -> 
     let composed = "caf\u{E9} au lait please"
     let decomposed = "cafe\u{301} au lait please"
     let phc = try hasher.hash(composed)
-    #expect(hasher.verify(decomposed, against: phc))
+    #expect(try hasher.verify(decomposed, against: phc))
 }
 
 @Test func needsRehashWhenAnyCostChanges() throws {
@@ -64,7 +64,7 @@ private func makeHasher(_ parameters: Argon2Parameters = fast, max: Int = 2) -> 
 @Test func hashMadeWithOldSettingsStillVerifiesUnderNewSettings() throws {
     let old = try makeHasher().hash("settings were raised")
     let upgraded = makeHasher(Argon2Parameters(memoryKiB: 2048, iterations: 2, parallelism: 1))
-    #expect(upgraded.verify("settings were raised", against: old))
+    #expect(try upgraded.verify("settings were raised", against: old))
     #expect(upgraded.needsRehash(old))
 }
 
@@ -75,16 +75,16 @@ private func makeHasher(_ parameters: Argon2Parameters = fast, max: Int = 2) -> 
     var hash = Array(fields[5])
     hash[0] = hash[0] == "A" ? "B" : "A"
     fields[5] = String(hash)
-    #expect(!hasher.verify("tamper with me please", against: fields.joined(separator: "$")))
+    #expect(try !hasher.verify("tamper with me please", against: fields.joined(separator: "$")))
 
     var salted = phc.split(separator: "$", omittingEmptySubsequences: false).map(String.init)
     var salt = Array(salted[4])
     salt[3] = salt[3] == "A" ? "B" : "A"
     salted[4] = String(salt)
-    #expect(!hasher.verify("tamper with me please", against: salted.joined(separator: "$")))
+    #expect(try !hasher.verify("tamper with me please", against: salted.joined(separator: "$")))
 
     let weakened = phc.replacingOccurrences(of: "t=1", with: "t=2")
-    #expect(!hasher.verify("tamper with me please", against: weakened))
+    #expect(try !hasher.verify("tamper with me please", against: weakened))
 }
 
 @Test(arguments: [
@@ -101,9 +101,9 @@ private func makeHasher(_ parameters: Argon2Parameters = fast, max: Int = 2) -> 
     "$argon2id$v=19$m=1024,t=1,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI$",
     "$argon2id$v=19$t=1,m=1024,p=1$c2FsdHNhbHRzYWx0c2FsdA$MTIzNDU2Nzg5MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTI",
 ])
-func malformedHashNeverVerifiesAndNeedsRehash(_ phc: String) {
+func malformedHashNeverVerifiesAndNeedsRehash(_ phc: String) throws {
     let hasher = makeHasher()
-    #expect(!hasher.verify("anything at all", against: phc))
+    #expect(try !hasher.verify("anything at all", against: phc))
     #expect(hasher.needsRehash(phc))
 }
 
@@ -130,14 +130,14 @@ func malformedHashNeverVerifiesAndNeedsRehash(_ phc: String) {
     #expect(throws: PasswordHashingError.self) { try hasher.hash("some password here") }
 }
 
-@Test func verifyDummyDoesOneArgon2RunPerCallAfterTheFirst() {
+@Test func verifyDummyDoesOneArgon2RunPerCallAfterTheFirst() throws {
     let hasher = makeHasher()
     let runs = Counter()
     hasher.whileHoldingPermit = { _ in runs.increment() }
-    hasher.verifyDummy("unknown user's guess")
+    try hasher.verifyDummy("unknown user's guess")
     // First call: hash the dummy once, then verify against it.
     #expect(runs.value == 2)
-    hasher.verifyDummy("another guess")
+    try hasher.verifyDummy("another guess")
     #expect(runs.value == 3)
 }
 
@@ -178,6 +178,38 @@ func malformedHashNeverVerifiesAndNeedsRehash(_ phc: String) {
     done.wait()
     #expect(bothInside)
     #expect(hasher.observedPeakConcurrency == 2)
+}
+
+@Test func aSaturatedHasherRefusesAtOnceInsteadOfParkingAnotherThread() throws {
+    // One slot, one waiting place: the first caller holds the slot, the second waits, the third is refused.
+    let hasher = makeHasher(max: 1, waiting: 1)
+    let inside = DispatchSemaphore(value: 0)
+    let release = DispatchSemaphore(value: 0)
+    hasher.whileHoldingPermit = { _ in
+        inside.signal()
+        _ = release.wait(timeout: .now() + 5)
+    }
+    let done = DispatchGroup()
+    DispatchQueue.global().async(group: done) { _ = try? hasher.hash("first holds the slot") }
+    #expect(inside.wait(timeout: .now() + 5) == .success)
+    DispatchQueue.global().async(group: done) { _ = try? hasher.hash("second waits for it") }
+    // Wait until the second caller is admitted (parked on the slot), then a third must be refused.
+    for _ in 0..<500 where hasher.admittedCount < 2 { usleep(1_000) }
+    #expect(hasher.admittedCount == 2)
+    var refused = false
+    do {
+        _ = try hasher.verify("third is refused", against: try makeHasher().hash("any stored password"))
+    } catch PasswordHashingError.busy {
+        refused = true
+    }
+    #expect(refused)
+    release.signal()
+    #expect(inside.wait(timeout: .now() + 5) == .success, "the waiting caller gets the slot once it frees")
+    release.signal()
+    done.wait()
+    hasher.whileHoldingPermit = nil
+    #expect(hasher.admittedCount == 0)
+    #expect(try hasher.verify("after the storm", against: try hasher.hash("after the storm")), "admits again once the storm passes")
 }
 
 /// A thread-safe counter for hooks called from several threads.

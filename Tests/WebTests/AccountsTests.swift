@@ -1,5 +1,5 @@
 import Foundation
-import Passwords
+@testable import Passwords
 import Storage
 import Testing
 @testable import Web
@@ -264,5 +264,29 @@ struct AccountsTests {
         #expect(Browser(app: upgraded, ip: "127.0.0.1").signIn("legacy@example.org").status == 303)
         let after: String = try old.pool.withConnection { db in try db.query("SELECT password_hash FROM users")[0].decode("password_hash") }
         #expect(after.contains("m=2048,t=1,p=1"))
+    }
+
+    @Test func aLoginStormIsRefusedWith503WhilePagesKeepServing() throws {
+        let hasher = PasswordHasher(parameters: TestApp.fastArgon2, maxConcurrentHashes: 1, maxWaiting: 0)
+        let t = try TestApp(hasher: hasher)
+        try t.createUser(.patient, email: "storm@example.org")
+        let holding = DispatchSemaphore(value: 0), release = DispatchSemaphore(value: 0)
+        hasher.whileHoldingPermit = { _ in
+            holding.signal()
+            _ = release.wait(timeout: .now() + 10)
+        }
+        let done = DispatchGroup()
+        DispatchQueue.global().async(group: done) { _ = try? hasher.hash("another sign-in holds the only slot") }
+        #expect(holding.wait(timeout: .now() + 5) == .success)
+
+        let refused = t.browser(ip: "10.7.0.1").signIn("storm@example.org")
+        #expect(refused.status == 503)
+        #expect(refused.headers["retry-after"] != nil)
+        #expect(t.browser(ip: "10.7.0.2").get("/").status == 200, "page views do not wait for hashing")
+
+        hasher.whileHoldingPermit = nil
+        release.signal()
+        done.wait()
+        #expect(t.browser(ip: "10.7.0.3").signIn("storm@example.org").status == 303)
     }
 }

@@ -32,7 +32,7 @@ BIN="${CLINIC_BIN:-$ROOT/.build/release/clinic}"
 for tool in wrk pgbench psql curl python3; do
     command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }
 done
-PORT="${BENCH_PORT:-18090}"
+PORT="${BENCH_PORT:-8390}"
 RUNS="${RUNS:-3}"
 SECONDS_PER_RUN="${SECONDS_PER_RUN:-3}"
 WORKERS="${WORKERS:-4}"
@@ -148,7 +148,8 @@ booking_lists() {  # db -> $WORK/<db>.booking.list and table bench_queue in db
             SELECT id, row_number() OVER (ORDER BY starts_at, id) - 1 AS n FROM time_blocks
             WHERE open AND booked = 0 AND starts_at > now() + interval '1 day' AND starts_at < now() + interval '88 days'
         ), spare AS (
-            SELECT id, row_number() OVER (ORDER BY id) - 1 AS k FROM users WHERE role = 'patient' ORDER BY id OFFSET 15000
+            SELECT id, row_number() OVER (ORDER BY id) - 1 AS k
+            FROM (SELECT id FROM users WHERE role = 'patient' ORDER BY id OFFSET 15000) last5000
         )
         SELECT f.n / 2 + 1 AS seq, f.n % 2 AS side, f.id AS block_id, s.id AS patient_id
         FROM free f JOIN spare s ON s.k = 2500 * (f.n % 2) + (f.n / 2) % 2500;
@@ -182,17 +183,18 @@ stop_server() {
 URL="http://127.0.0.1:$PORT"
 wrk_run() {  # connections seconds script url [args] -> wrk output (stderr of the script appended)
     local c=$1 d=$2 script=$3 url=$4; shift 4
-    timeout $((d + 20)) wrk -t1 -c"$c" -d"${d}s" --latency -s "$HERE/lua/$script" "$url" -- "$@" 2>&1
+    timeout $((d + 20)) wrk -t1 -c"$c" -d"${d}s" --timeout 10s --latency -s "$HERE/lua/$script" "$url" -- "$@" 2>&1
 }
 rps() { awk '/^Requests\/sec:/ { print $2 }'; }
 to_ms() {
     awk -v v="$1" 'BEGIN { n = v + 0; if (v ~ /us$/) n = n / 1000; else if (v ~ /ms$/) n = n; else if (v ~ /s$/) n = n * 1000; printf "%.2f", n }'
 }
 percentile_ms() { to_ms "$(awk -v p="$1" '$1 == p { print $2; exit }')"; }
-pgbench_tps() {  # db script [-D ...] -> tps
-    pgbench -n -M extended -c 4 -j 2 -T "$SECONDS_PER_RUN" -h "$CLUSTER_SOCKET" -p 5432 -U postgres \
-        -f "$HERE/pgbench/$2" "${@:3}" "$1" 2>&1 | tee -a "$WORK/pgbench.log" \
-        | awk '/^tps = / { printf "%.1f", $3 }'
+pgbench_tps() {  # db script [-D ...] -> tps (a failed or aborted run stops the benchmark with its output)
+    local out
+    out=$(pgbench -n -M extended -c 4 -j 2 -T "$SECONDS_PER_RUN" -h "$CLUSTER_SOCKET" -p 5432 -U postgres \
+        -f "$HERE/pgbench/$2" "${@:3}" "$1" 2>&1) || { echo "pgbench $2 failed:" >&2; grep -m3 -i error <<< "$out" >&2; exit 1; }
+    awk '/^tps = / { printf "%.1f", $3 }' <<< "$out"
 }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%.2f", a / b }'; }
@@ -219,13 +221,14 @@ page_figure() {  # name list pgbench-script [pgbench -D ...]
 
 # Bookings: wrk takes the next lines of the list; pgbench the next rows of bench_queue.
 BOOK_LINE=1
-book_run() {  # connections seconds db -> wrk output; advances BOOK_LINE
-    local out used
-    out=$(wrk_run "$1" "$2" book.lua "$URL" "$WORK/$3.booking.list" "$BOOK_LINE" "$TYPE_ID")
-    used=$(sed -n 's/.*lines used: \([0-9]*\).*/\1/p' <<< "$out")
+BOOK_303=0
+book_run() {  # connections seconds db -> wrk output in $WORK/book.out; advances BOOK_LINE (call it directly, not in $(...))
+    local used
+    wrk_run "$1" "$2" book.lua "$URL" "$WORK/$3.booking.list" "$BOOK_LINE" "$TYPE_ID" > "$WORK/book.out"
+    used=$(sed -n 's/.*lines used: \([0-9]*\).*/\1/p' "$WORK/book.out")
     BOOK_LINE=$((BOOK_LINE + ${used:-0}))
-    grep -q "other: 0 " <<< "$out" || echo "# booking: $(grep 'booked:' <<< "$out")" >&2
-    echo "$out"
+    BOOK_303=$((BOOK_303 + $(sed -n 's/.*booked: \([0-9]*\).*/\1/p' "$WORK/book.out")))
+    grep -q "other: 0 " "$WORK/book.out" || { echo "booking run: $(grep 'booked:' "$WORK/book.out" || tail -3 "$WORK/book.out")" >&2; exit 1; }
 }
 
 # --- figures on the 200,000-appointment set ---------------------------------------------------
@@ -237,73 +240,74 @@ page_figure patient_dashboard_rps dashboard.list dashboard.sql -D patient_lo="$P
 
 ours=(); base=()
 for _ in $(seq "$RUNS"); do
-    ours+=("$(book_run 16 "$SECONDS_PER_RUN" bench | rps)")
+    book_run 16 "$SECONDS_PER_RUN" bench
+    ours+=("$(rps < "$WORK/book.out")")
     base+=("$(pgbench_tps bench booking.sql)")
 done
 log "booking_post_per_s runs: ours ${ours[*]} / pgbench ${base[*]}"
 check_nonzero booking_post_per_s "$(median "${base[@]}")"
 report booking_post_per_s "$(median "${ours[@]}")" "$(median "${base[@]}")" ">=0.5"
 BOOKED=$(cluster_psql bench -At -c "SELECT count(*) FROM appointments WHERE booking_key LIKE 'bench-%'")
+# Every 303 is an appointment; requests still in flight when wrk stopped may have booked too (unanswered).
+[[ "$BOOKED" -ge "$BOOK_303" && "$BOOKED" -le $((BOOK_LINE - 1)) ]] \
+    || { echo "booking: $BOOK_303 requests answered 303, $((BOOK_LINE - 1)) sent, but $BOOKED appointments exist" >&2; exit 1; }
 OVERFULL=$(cluster_psql bench -At -c "SELECT count(*) FROM time_blocks WHERE booked > capacity OR booked <> (SELECT count(*) FROM appointments a WHERE a.time_block_id = time_blocks.id AND appointment_is_active(a.status))" )
-log "bookings made through the portal: $BOOKED; blocks whose booked count is wrong: $OVERFULL"
+log "bookings: $BOOK_303 answered 303 (of $((BOOK_LINE - 1)) sent), $BOOKED appointments made; blocks whose booked count is wrong: $OVERFULL"
 
 # Logins (issue 4): POST /login with a real argon2id verification, 50 clients.
 CSRF_COOKIE=$(curl -s -c - -o "$WORK/login.html" "$URL/login" | awk '$6 == "csrf" { print $7 }')
 CSRF_TOKEN=$(sed -n 's/.*name="_csrf" value="\([^"]*\)".*/\1/p' "$WORK/login.html" | head -1)
 [[ -n "$CSRF_COOKIE" && -n "$CSRF_TOKEN" ]] || { echo "no pre-session CSRF token on /login" >&2; exit 1; }
-# Baseline: raw argon2id verifications per second with the same parameters on every core (argon2-cffi,
-# the same libargon2 reference code, in a venv under .build/perf-venv); "na" when it cannot be installed.
-VENV="$ROOT/.build/perf-venv"
-if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c "import argon2" 2>/dev/null; then
-    { python3 -m venv "$VENV" && timeout 120 "$VENV/bin/pip" install -q argon2-cffi; } >/dev/null 2>&1 || true
-fi
-argon2_baseline() {
-    "$VENV/bin/python" - "$HASH" "$PASSWORD" "$SECONDS_PER_RUN" <<'PY' 2>/dev/null || echo na
-import sys, time, threading, os
-from argon2 import PasswordHasher
-stored, password, seconds = sys.argv[1], sys.argv[2], float(sys.argv[3])
-hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
-done = [0] * os.cpu_count()
-def work(i):  # argon2-cffi releases the GIL while hashing
-    end = time.time() + seconds
-    while time.time() < end:
-        hasher.verify(stored, password); done[i] += 1
-threads = [threading.Thread(target=work, args=(i,)) for i in range(len(done))]
-[t.start() for t in threads]; [t.join() for t in threads]
-print("%.1f" % (sum(done) / seconds))
-PY
-}
+# Baseline: raw argon2id verifications per second of the same hash on every core, with the same libargon2
+# (argon2_baseline.c, compiled here): what the machine can sign in at most.
+cc -O2 -o "$WORK/argon2_baseline" "$HERE/argon2_baseline.c" -largon2 -lpthread
+argon2_baseline() { "$WORK/argon2_baseline" "$HASH" "$PASSWORD" "$SECONDS_PER_RUN" "$(nproc)"; }
 ours=(); base=()
 for _ in $(seq "$RUNS"); do
     out=$(wrk_run 50 "$SECONDS_PER_RUN" login.lua "$URL" "$WORK/emails.list" "$PASSWORD" "$CSRF_COOKIE" "$CSRF_TOKEN")
     grep -q "refused: 0 " <<< "$out" || { echo "login: $(grep 'signed in' <<< "$out")" >&2; exit 1; }
-    ours+=("$(rps <<< "$out")")
+    # Successful sign-ins per second; 503s (hasher saturated, "retry later") are the designed overload answer.
+    ours+=("$(sed -n 's/.*signed in: \([0-9]*\) busy.*/\1/p' <<< "$out" | awk -v d="$SECONDS_PER_RUN" '{ printf "%.2f", $1 / d }')")
+    log "login run: $(grep 'signed in' <<< "$out")"
+    sleep 2  # the server drains the sign-ins still queued when wrk stopped (up to 50) before the baseline runs
     base+=("$(argon2_baseline)")
 done
 log "login_per_s runs: ours ${ours[*]} / argon2id verifications ${base[*]}"
-if [[ "${base[0]}" == na ]]; then
-    echo "login_per_s: ours=$(median "${ours[@]}") baseline=na ratio=na target=report"
-else
-    report login_per_s "$(median "${ours[@]}")" "$(median "${base[@]}")" ">=0.5"
-fi
+report login_per_s "$(median "${ours[@]}")" "$(median "${base[@]}")" ">=0.5"
 
 # Page p99 while 50 clients sign in continuously, against the same page idle (patient dashboard, 2 clients).
+# Idle runs first: after a storm the server still drains up to 50 queued sign-ins (about a second).
 idle=(); storm=()
 for _ in $(seq "$RUNS"); do
     idle+=("$(wrk_run 2 "$SECONDS_PER_RUN" pages.lua "$URL" "$WORK/dashboard.list" | percentile_ms 99%)")
+done
+for _ in $(seq "$RUNS"); do
     wrk_run 50 $((SECONDS_PER_RUN + 2)) login.lua "$URL" "$WORK/emails.list" "$PASSWORD" "$CSRF_COOKIE" "$CSRF_TOKEN" > "$WORK/storm.out" &
     STORM=$!; BACKGROUND_PIDS="$STORM"
     sleep 1
-    storm+=("$(wrk_run 2 "$SECONDS_PER_RUN" pages.lua "$URL" "$WORK/dashboard.list" | percentile_ms 99%)")
+    wrk_run 2 "$SECONDS_PER_RUN" pages.lua "$URL" "$WORK/dashboard.list" > "$WORK/storm-page.out"
+    grep -q "non-200 responses: 0" "$WORK/storm-page.out" || { echo "page during storm:" >&2; cat "$WORK/storm-page.out" >&2; exit 1; }
+    storm+=("$(percentile_ms 99% < "$WORK/storm-page.out")")
     wait "$STORM" || true; BACKGROUND_PIDS=""
+    sleep 2
 done
 log "page_p99 runs (ms): storm ${storm[*]} / idle ${idle[*]}"
 report page_p99_during_login_storm_ms "$(median "${storm[@]}")" "$(median "${idle[@]}")" "<=3"
 
 # The seeded audit chain verifies with the portal's own verifier (and the sealer continued it).
-VERIFY=$(curl -s --max-time 120 -H "Cookie: session=bench-u-$ADMIN_ID" "$URL/admin/audit?verify=1" \
+# First every row on its own in SQL (fast): its hash over the canonical form, and its link to the row before.
+CHAIN_ERRORS=$(cluster_psql bench -At -c "
+    SELECT count(*) FROM audit_log a LEFT JOIN audit_log p ON p.chain_position = a.chain_position - 1
+    WHERE a.chain_position IS NOT NULL AND (
+        a.prev_hash IS DISTINCT FROM coalesce(p.hash, '')
+        OR a.hash <> encode(sha256(convert_to(replace('[' || array_to_string(ARRAY(SELECT to_json(f)::text FROM unnest(ARRAY[
+            a.chain_position::text, a.id::text, ((extract(epoch FROM a.at) * 1000000)::bigint)::text, coalesce(a.actor_id::text, ''),
+            a.actor_role, a.action, a.entity, a.entity_id, a.ip, a.details::text, a.prev_hash]) f), ',') || ']', '/', '\\/'), 'UTF8')), 'hex'))")
+log "audit_log: rows whose hash or link does not check out in SQL: $CHAIN_ERRORS"
+# Then the portal's own verifier (Swift), bounded: on 1,000,000 rows it may take long.
+VERIFY=$(curl -s --max-time "${VERIFY_SECONDS:-60}" -H "Cookie: session=bench-u-$ADMIN_ID" "$URL/admin/audit?verify=1" \
     | grep -o 'Audit chain [^<]*' | head -1 || true)
-log "audit_log: ${VERIFY:-no verdict from /admin/audit?verify=1}"
+log "audit_log: ${VERIFY:-no verdict from /admin/audit?verify=1 within ${VERIFY_SECONDS:-60} s}"
 # The admin audit pages (Tests/bench/audit.sh, issue 7), on this 1,000,000-row log while the server is up.
 if [[ -x "$HERE/audit.sh" ]]; then
     DATABASE_URL="$BENCH_URL" SERVER_URL="$URL" ADMIN_COOKIE="session=bench-u-$ADMIN_ID" \
@@ -317,11 +321,12 @@ for db in small large; do
     start_server "$db"
     BOOK_LINE=1
     wrk_run 4 1 pages.lua "$URL" "$WORK/week.list" >/dev/null
-    book_run 2 1 "$db" >/dev/null
+    book_run 2 1 "$db"
     w=(); b=()
     for _ in $(seq "$RUNS"); do
         w+=("$(wrk_run 2 "$SECONDS_PER_RUN" pages.lua "$URL" "$WORK/week.list" | percentile_ms 50%)")
-        b+=("$(book_run 2 "$SECONDS_PER_RUN" "$db" | percentile_ms 50%)")
+        book_run 2 "$SECONDS_PER_RUN" "$db"
+        b+=("$(percentile_ms 50% < "$WORK/book.out")")
     done
     log "$db p50 runs (ms): week ${w[*]} / booking ${b[*]}"
     WEEK_P50[$db]=$(median "${w[@]}"); BOOK_P50[$db]=$(median "${b[@]}")

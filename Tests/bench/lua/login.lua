@@ -22,17 +22,22 @@ function request()
     }, body)
 end
 
-ok, failed, last = 0, 0, ""
+-- 303: signed in. 503: refused because every hashing slot and waiting place was taken (the designed
+-- answer to a login storm: retry later). Anything else is a failure.
+ok, busy, failed, last = 0, 0, 0, ""
 function response(status, headers, body)
-    if status == 303 then ok = ok + 1 else failed = failed + 1; last = tostring(status) end
+    if status == 303 then ok = ok + 1
+    elseif status == 503 then busy = busy + 1
+    else failed = failed + 1; last = tostring(status) end
 end
 
 local threads = {}
 function setup(thread) threads[#threads + 1] = thread end
 function done(summary, latency, requests)
-    local o, f, l = 0, 0, ""
+    local o, b, f, l = 0, 0, 0, ""
     for _, thread in ipairs(threads) do
-        o = o + (thread:get("ok") or 0); f = f + (thread:get("failed") or 0); l = thread:get("last") or l
+        o = o + (thread:get("ok") or 0); b = b + (thread:get("busy") or 0)
+        f = f + (thread:get("failed") or 0); l = thread:get("last") or l
     end
-    io.stderr:write(string.format("signed in: %d refused: %d (last status %s)\n", o, f, l))
+    io.stderr:write(string.format("signed in: %d busy: %d refused: %d (last status %s)\n", o, b, f, l))
 end
