@@ -4,9 +4,11 @@ SWIFT_FLAGS ?=
 SUDO        := $(shell [ "$$(id -u)" -eq 0 ] || echo sudo)
 # Debian packages the portal needs to build, run and test.
 DEB_PACKAGES := pkg-config libpq-dev libargon2-dev postgresql postgresql-contrib tzdata
+# What the fault and scale-out tests drive the portal with (Tests/faults/).
+TEST_PACKAGES := nginx curl python3
 BENCH_PACKAGES := nginx wrk
 
-.PHONY: run test bench deps build-release clean
+.PHONY: run test proof bench deps build-release clean
 
 # Installs only what is missing (apt-get as root, else through sudo).
 define install_missing
@@ -32,10 +34,20 @@ run: build-release
 	.build/release/clinic serve --seed-demo
 
 ## make test: the same set-up, then every test. Database tests start their own throwaway
-## PostgreSQL (Sources/TestSupport) and stop it when the run ends.
+## PostgreSQL (Sources/TestSupport) and stop it when the run ends; then the browser tests
+## (Tests/e2e, installs Chromium and a Python venv under .build/) and the fault tests (Tests/faults).
 test: deps
+	$(call install_missing,$(TEST_PACKAGES))
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
+	Tests/e2e/run.sh .build/debug/clinic flows
+	CLINIC_BIN=.build/debug/clinic Tests/faults/run.sh
+
+## make proof: attack tools someone else wrote (slowhttptest, wapiti, sqlmap) against a local
+## instance behind a TLS proxy, loopback only and bounded in time.
+proof: deps
+	$(SWIFT) build --product clinic $(SWIFT_FLAGS)
+	Tests/e2e/run.sh .build/debug/clinic attack
 
 ## make bench: release build, measured side by side with nginx and pgbench baselines.
 bench: deps

@@ -19,12 +19,17 @@ public final class App: @unchecked Sendable {
         public var secureCookies: Bool
         public var sessionIdleTimeout: TimeInterval
         public var sessionAbsoluteLifetime: TimeInterval
+        /// Behind a reverse proxy: the client address is the last `X-Forwarded-For` entry (the one the
+        /// proxy appended), so throttling and the audit log see clients, not the proxy. Off otherwise,
+        /// because a client could then forge the header.
+        public var trustProxy: Bool
 
         public init(secureCookies: Bool = false, sessionIdleTimeout: TimeInterval = 30 * 60,
-                    sessionAbsoluteLifetime: TimeInterval = 12 * 3600) {
+                    sessionAbsoluteLifetime: TimeInterval = 12 * 3600, trustProxy: Bool = false) {
             self.secureCookies = secureCookies
             self.sessionIdleTimeout = sessionIdleTimeout
             self.sessionAbsoluteLifetime = sessionAbsoluteLifetime
+            self.trustProxy = trustProxy
         }
     }
 
@@ -85,6 +90,10 @@ public final class App: @unchecked Sendable {
 
     /// Answers one request. Never throws: every failure becomes an error page.
     public func handle(_ request: Request) -> Response {
+        var request = request
+        if settings.trustProxy, let forwarded = Self.forwardedClient(request.headers.values("x-forwarded-for")) {
+            request.remoteAddress = forwarded
+        }
         if request.path.hasPrefix(Routes.staticPrefix) || request.path == Routes.favicon {
             return staticFile(request)
         }
@@ -218,6 +227,16 @@ public final class App: @unchecked Sendable {
             return withSecurityHeaders(Response.text("Not found", status: 404), signedIn: false)
         }
         return withSecurityHeaders(response, signedIn: false)
+    }
+
+    /// The address the nearest proxy saw (the last X-Forwarded-For entry, RFC 7239 §5.2 order),
+    /// if it looks like an IP address; nil otherwise.
+    static func forwardedClient(_ values: [String]) -> String? {
+        guard let last = values.joined(separator: ",").split(separator: ",").last else { return nil }
+        let address = last.trimmingCharacters(in: .whitespaces)
+        guard !address.isEmpty, address.count <= 45,
+              address.allSatisfy({ $0.isHexDigit || $0 == "." || $0 == ":" }) else { return nil }
+        return address
     }
 
     // MARK: - Secrets

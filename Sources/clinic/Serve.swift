@@ -22,6 +22,7 @@ struct Serve: ParsableCommand {
     @Flag(help: "Load demo data when the database has no accounts yet, and print the demo sign-ins.") var seedDemo = false
     @Flag(help: "Behind a TLS proxy: Secure, __Host- cookies (env SECURE_COOKIES=1).") var secureCookies = false
     @Flag(help: "Re-read templates when they change (development).") var reloadTemplates = false
+    @Flag(help: "Behind a reverse proxy: take the client address from X-Forwarded-For (env TRUST_PROXY=1).") var trustProxy = false
 
     func run() throws {
         // Line-buffered even when redirected, so the demo sign-ins and the URL show at once in logs.
@@ -48,7 +49,8 @@ struct Serve: ParsableCommand {
         }
 
         let app = try App(
-            settings: App.Settings(secureCookies: secureCookies || environment["SECURE_COOKIES"] == "1"),
+            settings: App.Settings(secureCookies: secureCookies || environment["SECURE_COOKIES"] == "1",
+                                   trustProxy: trustProxy || environment["TRUST_PROXY"] == "1"),
             database: pool, hasher: PasswordHasher(maxConcurrentHashes: hashSlots, maxWaiting: max(0, workerCount - pageReserve - hashSlots)), clock: SystemClock(),
             renderer: TemplateRenderer(directory: templates, reloadOnChange: reloadTemplates),
             catalog: MessageCatalog(directory: templates + "/i18n"),

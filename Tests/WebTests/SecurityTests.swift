@@ -105,6 +105,27 @@ struct SecurityTests {
         #expect(response.text.contains("&lt;script&gt;") || !response.text.contains("script>alert"))
     }
 
+    @Test func behindATrustedProxyTheClientAddressComesFromXForwardedFor() throws {
+        let trusting = try TestApp(settings: App.Settings(trustProxy: true))
+        let b = trusting.browser(ip: "127.0.0.1")
+        b.extraHeaders = [("X-Forwarded-For", "203.0.113.9, 198.51.100.23")]
+        b.signIn("nobody@example.org", password: "a wrong password here")
+        let ip: String = try trusting.pool.withConnection { db in
+            try db.query("SELECT ip FROM audit_log WHERE action = 'auth.login_failed'")[0].decode("ip")
+        }
+        #expect(ip == "198.51.100.23", "the entry the proxy appended, not one the client wrote")
+
+        let direct = try TestApp()
+        let c = direct.browser(ip: "127.0.0.1")
+        c.extraHeaders = [("X-Forwarded-For", "198.51.100.23")]
+        c.signIn("nobody@example.org", password: "a wrong password here")
+        let directIP: String = try direct.pool.withConnection { db in
+            try db.query("SELECT ip FROM audit_log WHERE action = 'auth.login_failed'")[0].decode("ip")
+        }
+        #expect(directIP == "127.0.0.1", "without the setting the header is ignored")
+        #expect(App.forwardedClient(["<script>"]) == nil)
+    }
+
     @Test func healthAndReadinessAnswer() throws {
         let t = try TestApp()
         #expect(t.browser().get("/healthz").status == 200)

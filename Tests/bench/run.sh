@@ -21,7 +21,7 @@ echo "# HTTP server: the portal (release build) vs nginx serving the same file f
 # The portal serves Public/ under /static/; the dynamic route /login renders a template without the database.
 # `clinic serve` starts its own private PostgreSQL in the temporary data directory and stops it on exit.
 SERVER_CMD="$BIN serve --port \$OURS_PORT --data-dir $DATA --log-level warning" \
-OURS_STATIC_PREFIX=/static DYNAMIC_PATH=/login \
+OURS_PORT="${OURS_PORT:-8391}" NGINX_PORT="${NGINX_PORT:-8392}" OURS_STATIC_PREFIX=/static DYNAMIC_PATH=/login \
     "$ROOT/Tests/bench/http.sh"
 
 echo "# Portal: 3 clinics, 60 doctors, a year of blocks, 20,000 patients, 200,000 appointments, 1,000,000 audit rows"

@@ -7,6 +7,22 @@ import pytest
 from portal import ARTIFACTS, Browser
 
 
+MODES = {"flows": "browser flows, Nu checker, axe-core, authorisation matrix (make test)",
+         "attack": "slowhttptest, wapiti, sqlmap, CSRF checks behind the TLS proxy (make proof)"}
+
+
+def pytest_configure(config):
+    for mode, what in MODES.items():
+        config.addinivalue_line("markers", f"{mode}: {what}")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test belongs to exactly one mode of run.sh, so that none is silently left out of both."""
+    stray = [item.nodeid for item in items if len([m for m in MODES if item.get_closest_marker(m)]) != 1]
+    if stray:
+        raise pytest.UsageError("tests without exactly one mode marker (flows/attack): " + ", ".join(stray))
+
+
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield

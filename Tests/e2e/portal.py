@@ -20,7 +20,12 @@ from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
+# Where the tests reach the portal. In the `attack` mode of run.sh this is the TLS proxy in front of a
+# portal started with --secure-cookies (as in production); DIRECT_URL is then the portal itself.
 BASE_URL = os.environ.get("E2E_BASE_URL", "http://127.0.0.1:8200").rstrip("/")
+DIRECT_URL = os.environ.get("E2E_DIRECT_URL", BASE_URL).rstrip("/")
+# The proxy's throwaway self-signed certificate: our own requests verify it; the attack tools are told not to.
+CA_CERT = os.environ.get("E2E_CA_CERT") or True
 DEMO_PASSWORD = os.environ.get("E2E_DEMO_PASSWORD", "")
 ARTIFACTS = Path(os.environ.get("E2E_ARTIFACTS", ".build/e2e-artifacts"))
 PAGES_DIR = ARTIFACTS / "pages"
@@ -51,7 +56,7 @@ def unique(prefix: str) -> str:
 def free_port(exclude=()) -> int:
     """A free loopback port inside E2E_PORTS (the range this run may use)."""
     low, high = map(int, os.environ.get("E2E_PORTS", "8200-8299").split("-"))
-    skip = set(exclude) | {int(os.environ.get("E2E_SERVER_PORT", "0"))}
+    skip = set(exclude) | {int(p) for p in os.environ.get("E2E_SERVER_PORTS", "").split()}
     for port in range(low, high + 1):
         if port in skip:
             continue
@@ -83,6 +88,10 @@ class Actor:
         self.email = email
         self.http = requests.Session()
         self.http.headers["User-Agent"] = f"clinic-e2e ({name})"
+        # Only our own settings: no proxy and no CA bundle from the environment (REQUESTS_CA_BUNDLE would
+        # replace the proxy's throwaway certificate), loopback only.
+        self.http.trust_env = False
+        self.http.verify = CA_CERT
         self.csrf = ""
         if email:
             self.sign_in(email, password or DEMO_PASSWORD)
@@ -206,8 +215,14 @@ class Browser:
 
     def page_loaded(self, name: str):
         """Records the page now shown: raw HTML for the Nu checker, axe-core results."""
-        WebDriverWait(self.driver, 10).until(lambda d: d.execute_script("return document.readyState") == "complete"
-                                             if self.javascript else True)
+        def ready(d):
+            try:
+                if self.javascript:
+                    return d.execute_script("return document.readyState") == "complete"
+                return bool(d.find_elements(By.CSS_SELECTOR, "body main, body"))
+            except Exception:  # navigating: the old document is gone, the new one not there yet
+                return False
+        WebDriverWait(self.driver, 10).until(ready)
         if not self.check_pages:
             return
         current = self.driver.current_url

@@ -4,11 +4,14 @@ once with JavaScript disabled (the pages must not need it)."""
 
 import re
 
+import pytest
 import requests
 from selenium.webdriver.common.by import By
 
 import journal
 from portal import Browser, url, unique
+
+pytestmark = pytest.mark.flows
 
 PASSWORD = "correct horse battery staple 42"
 

@@ -5,10 +5,13 @@ appointment and takes it through arrival and the visit to completed."""
 import re
 from datetime import timedelta
 
+import pytest
 from selenium.webdriver.common.by import By
 
 import journal
 from portal import DEMO_PASSWORD, DOCTORS, Actor, book, clinic_today, doctor_ids
+
+pytestmark = pytest.mark.flows
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
 

@@ -6,11 +6,14 @@ import csv
 import io
 import time
 
+import pytest
 from selenium.common.exceptions import NoSuchElementException
 from selenium.webdriver.common.by import By
 
 import journal
 from portal import ADMIN, ARTIFACTS, DEMO_PASSWORD, unique
+
+pytestmark = pytest.mark.flows
 
 
 def audit_actions_of(browser, actor: str) -> list[str]:
@@ -56,6 +59,7 @@ def test_admin_creates_a_doctor_reads_the_audit_log_and_downloads_it_as_csv(brow
     doctor.fill("Confirm password", new_password)
     doctor.click_button("Change password")
     assert "Your password has been changed." in doctor.text(), doctor.main_text()[:600]
+    doctor.open("/doctor", "new doctor's day")
     doctor.click_link("Availability")
     assert doctor.path == "/doctor/availability"
     doctor.sign_out()

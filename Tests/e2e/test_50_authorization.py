@@ -13,6 +13,8 @@ import pytest
 
 from portal import ADMIN, DOCTORS, Actor, book, clinic_today, doctor_ids, register_patient, slot_links, unique, write_json
 
+pytestmark = pytest.mark.flows
+
 STALE = "999999"
 
 

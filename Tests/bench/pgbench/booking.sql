@@ -4,7 +4,7 @@
 -- key, re-read the context, insert the appointment (the trigger bumps time_blocks.booked), audit.
 -- Each transaction takes the next (block, patient) of bench_queue, a list of free blocks disjoint from
 -- the one wrk books (Tests/bench/portal.sh fills it), so every transaction is a real booking.
-SELECT seq, block_id, patient_id FROM bench_queue WHERE seq = nextval('bench_queue_seq') \gset
+SELECT q.seq, q.block_id, q.patient_id FROM (SELECT nextval('bench_queue_seq') AS n) s JOIN bench_queue q ON q.seq = s.n \gset
 SELECT s.token_hash, s.csrf_secret, s.created_at, s.last_seen_at, u.id, u.role, u.email::text AS email, u.password_hash, u.full_name, u.phone, u.date_of_birth, u.active, u.must_change_password, u.failed_logins, u.locked_until, u.created_at
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = encode(sha256(convert_to('bench-u-' || :patient_id, 'UTF8')), 'hex') AND s.expires_at > now()

@@ -22,6 +22,6 @@ JOIN doctors d ON d.id = a.doctor_id JOIN users du ON du.id = d.user_id
 JOIN clinics c ON c.id = a.clinic_id
 LEFT JOIN appointment_types t ON t.id = a.appointment_type_id
 WHERE a.doctor_id = (SELECT id FROM doctors WHERE user_id = :uid)
-  AND a.starts_at >= (current_date - :back)::timestamptz - interval '14 hours'
-  AND a.starts_at < (current_date - :back + 1)::timestamptz + interval '14 hours'
+  AND a.starts_at >= (current_date - :back::int)::timestamptz - interval '14 hours'
+  AND a.starts_at < (current_date - :back::int + 1)::timestamptz + interval '14 hours'
 ORDER BY a.starts_at, a.id;
