@@ -36,9 +36,11 @@ public final class TemplateRenderer: @unchecked Sendable {
     }
 
     private func currentLibrary() -> MustacheLibrary {
+        // Without reloading the library never changes after init: no lock on the hot path.
+        guard reloadOnChange else { return library }
         lock.lock()
         defer { lock.unlock() }
-        if reloadOnChange, let files = try? Self.modificationDates(directory), files != fingerprint,
+        if let files = try? Self.modificationDates(directory), files != fingerprint,
            let fresh = try? Self.load(directory) {
             (library, fingerprint) = fresh
         }
