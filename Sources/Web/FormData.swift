@@ -7,7 +7,9 @@ public struct FormData: Sendable {
 
     private var pairs: [(String, String)]
 
-    /// Decodes `text`; nil when it is not valid (bad percent escape, invalid UTF-8, too many fields).
+    /// Decodes `text`; nil when it is not valid (bad percent escape, invalid UTF-8, a NUL character,
+    /// too many fields). NUL is refused here, once for every form and query, because PostgreSQL can
+    /// store it in neither text nor jsonb: it would otherwise surface as a database error (500).
     public init?(_ text: String) {
         pairs = []
         guard !text.isEmpty else { return }
@@ -47,6 +49,7 @@ public struct FormData: Sendable {
             default: bytes.append(byte)
             }
         }
+        guard !bytes.contains(0) else { return nil }
         return String(validating: bytes, as: UTF8.self)
     }
 

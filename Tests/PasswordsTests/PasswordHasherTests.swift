@@ -182,31 +182,29 @@ func malformedHashNeverVerifiesAndNeedsRehash(_ phc: String) throws {
 
 @Test func aSaturatedHasherRefusesAtOnceInsteadOfParkingAnotherThread() throws {
     // One slot, one waiting place: the first caller holds the slot, the second waits, the third is refused.
+    // Dedicated threads, not GCD: other tests may block the global queue's few threads.
     let hasher = makeHasher(max: 1, waiting: 1)
     let inside = DispatchSemaphore(value: 0)
     let release = DispatchSemaphore(value: 0)
+    let finished = DispatchSemaphore(value: 0)
     hasher.whileHoldingPermit = { _ in
         inside.signal()
-        _ = release.wait(timeout: .now() + 5)
+        _ = release.wait(timeout: .now() + 20)
     }
-    let done = DispatchGroup()
-    DispatchQueue.global().async(group: done) { _ = try? hasher.hash("first holds the slot") }
-    #expect(inside.wait(timeout: .now() + 5) == .success)
-    DispatchQueue.global().async(group: done) { _ = try? hasher.hash("second waits for it") }
-    // Wait until the second caller is admitted (parked on the slot), then a third must be refused.
-    for _ in 0..<500 where hasher.admittedCount < 2 { usleep(1_000) }
-    #expect(hasher.admittedCount == 2)
-    var refused = false
-    do {
-        _ = try hasher.verify("third is refused", against: try makeHasher().hash("any stored password"))
-    } catch PasswordHashingError.busy {
-        refused = true
+    Thread { _ = try? hasher.hash("first holds the slot"); finished.signal() }.start()
+    #expect(inside.wait(timeout: .now() + 20) == .success)
+    Thread { _ = try? hasher.hash("second waits for it"); finished.signal() }.start()
+    let deadline = Date().addingTimeInterval(20)
+    while hasher.admittedCount < 2 && Date() < deadline { usleep(1_000) }
+    try #require(hasher.admittedCount == 2, "the second caller is admitted and waits")
+    #expect(throws: PasswordHashingError.busy) {
+        _ = try hasher.verify("third is refused", against: "$argon2id$v=19$m=1024,t=1,p=1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA")
     }
-    #expect(refused)
     release.signal()
-    #expect(inside.wait(timeout: .now() + 5) == .success, "the waiting caller gets the slot once it frees")
+    #expect(inside.wait(timeout: .now() + 20) == .success, "the waiting caller gets the slot once it frees")
     release.signal()
-    done.wait()
+    #expect(finished.wait(timeout: .now() + 20) == .success)
+    #expect(finished.wait(timeout: .now() + 20) == .success)
     hasher.whileHoldingPermit = nil
     #expect(hasher.admittedCount == 0)
     #expect(try hasher.verify("after the storm", against: try hasher.hash("after the storm")), "admits again once the storm passes")

@@ -97,6 +97,18 @@ struct SecurityTests {
         #expect(response.status == 400)
     }
 
+    @Test(arguments: ["email=a%00b&password=x", "full_name=a%00b&email=n@example.org"])
+    func aNulCharacterInAFormIsABadRequestNotAServerError(body: String) throws {
+        let t = try TestApp()
+        let b = t.browser()
+        b.get("/login")
+        let response = b.post("/login", ["email": "a\u{0}b", "password": "whatever it is 1"])
+        #expect(response.status == 400)
+        #expect(FormData(body) == nil)
+        #expect(FormData("q=%00") == nil, "queries too")
+        #expect(try t.count("audit_log") == 0 || !(try t.auditActions().contains("auth.login_failed")))
+    }
+
     @Test func templatesEscapeUserInputByDefault() throws {
         let t = try TestApp()
         let b = t.browser()

@@ -100,26 +100,33 @@ def submit(actor: Actor, page: str, action: str, changes: dict, expect=(303,)):
 # Crawl bounds: every kind of form once, not every instance of it
 
 
-def all_but(base: str, prefix: str, keep) -> list[str]:
-    """wapiti `-x` wildcard patterns that exclude every URL `base + prefix + <id>...` except those whose
-    numeric id is in `keep` (wapiti's patterns know only `*`, so the exclusion is spelled out digit by
-    digit over the ids to keep). URLs whose path continues with letters (e.g. /doctor/blocks/generate)
-    are not touched."""
+def all_but(base: str, prefix: str, keep, alphabet: str = "0123456789", tails=("", "/*", "?*", ".*")) -> list[str]:
+    """wapiti `-x` wildcard patterns that exclude every URL `base + prefix + <value>...` except those whose
+    value (a run of `alphabet` characters: an id, or with "-" a date) is in `keep`. wapiti's patterns
+    know only `*`, so the exclusion is spelled out character by character over the values to keep.
+    URLs whose path continues with other characters (e.g. /doctor/blocks/generate) are not touched;
+    `tails` are what may follow a value (so that a value that is a proper prefix of a kept one is
+    excluded too)."""
     keep = {str(k) for k in keep}
     patterns: list[str] = []
 
     def walk(start: str):
         nexts = {k[len(start)] for k in keep if k.startswith(start) and len(k) > len(start)}
-        for digit in "0123456789":
-            if digit not in nexts:
-                patterns.append(f"{base}{prefix}{start}{digit}*")
-        if start and start not in keep:  # an id that is a proper prefix of a kept one
-            patterns.extend(f"{base}{prefix}{start}{tail}" for tail in ("", "/*", "?*", ".*"))
-        for digit in sorted(nexts):
-            walk(start + digit)
+        for char in alphabet:
+            if char not in nexts:
+                patterns.append(f"{base}{prefix}{start}{char}*")
+        if start and start not in keep:
+            patterns.extend(f"{base}{prefix}{start}{tail}" for tail in tails)
+        for char in sorted(nexts):
+            walk(start + char)
 
     walk("")
     return patterns
+
+
+def one_date(base: str, prefix: str, keep: str) -> list[str]:
+    """Patterns that exclude every `base + prefix + <date>...` but the one kept: a pager's other pages."""
+    return all_but(base, prefix, [keep], alphabet="0123456789-", tails=("", "&*"))
 
 
 # ---------------------------------------------------------------------------------------------

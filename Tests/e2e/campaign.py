@@ -31,11 +31,15 @@ def _run_all():
     lanes = [ordinary[i::SQLMAP_LANES] for i in range(SQLMAP_LANES)]
     lanes[-1].append(login)
     guard = ThrottleGuard(w["sessions"]["sqlmap-admin"])
-    with guard, ThreadPoolExecutor(max_workers=len(wapiti_scan.ROLES) + SQLMAP_LANES) as pool:
+    plans = {role: wapiti_scan.plan(role) for role in wapiti_scan.ROLES}
+    shards = [(role, shard) for role in ("doctor", "admin", "patient", "anonymous") for shard in plans[role]["shards"]]
+    with guard, ThreadPoolExecutor(max_workers=len(shards) + SQLMAP_LANES) as pool:
         # The longest scans first, so that they do not end up alone at the end.
-        wapiti = {role: pool.submit(wapiti_scan.run_wapiti, role) for role in ("admin", "doctor", "patient", "anonymous")}
+        wapiti = [(role, pool.submit(wapiti_scan.run_shard, role, shard, plans[role])) for role, shard in shards]
         sqlmap = [pool.submit(_sqlmap_lane, lane) for lane in lanes]
-        results = {"wapiti": {role: f.result() for role, f in wapiti.items()},
+        done = [(role, f.result()) for role, f in wapiti]
+        results = {"wapiti": {role: wapiti_scan.judge(role, plans[role], [r for g, r in done if g == role])
+                              for role in wapiti_scan.ROLES},
                    "sqlmap": [r for f in sqlmap for r in f.result()]}
     results["guard"] = guard.problems()
     return results

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 from selenium import webdriver
-from selenium.common.exceptions import NoSuchElementException
+from selenium.common.exceptions import NoSuchElementException, TimeoutException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select, WebDriverWait
@@ -198,6 +198,7 @@ class Browser:
         self.driver = webdriver.Chrome(options=options, service=service)
         self.driver.set_page_load_timeout(20)
         self.javascript = javascript
+        self._last_document = None
         self.check_pages = check_pages and javascript  # axe-core needs JavaScript
 
     def quit(self):
@@ -216,13 +217,30 @@ class Browser:
     def page_loaded(self, name: str):
         """Records the page now shown: raw HTML for the Nu checker, axe-core results."""
         def ready(d):
+            """The loaded document's <html> reference (truthy), or False while it is still loading."""
             try:
                 if self.javascript:
-                    return d.execute_script("return document.readyState") == "complete"
-                return bool(d.find_elements(By.CSS_SELECTOR, "body main, body"))
+                    if d.execute_script("return document.readyState") != "complete":
+                        return False
+                elif not d.find_elements(By.CSS_SELECTOR, "body main, body"):
+                    return False
+                return d.find_element(By.TAG_NAME, "html").id
             except Exception:  # navigating: the old document is gone, the new one not there yet
                 return False
-        WebDriverWait(self.driver, 10).until(ready)
+        if self._last_document is not None:
+            # A click only starts the navigation: until the old document is replaced, "ready" would be
+            # judged on the page being left (with JavaScript off there is no readyState to wait for).
+            # A new document has a new <html> element, so a new WebDriver element reference.
+            def replaced(d):
+                try:
+                    return d.find_element(By.TAG_NAME, "html").id != self._last_document
+                except Exception:  # between documents
+                    return False
+            try:
+                WebDriverWait(self.driver, 10).until(replaced)
+            except TimeoutException:
+                pass  # no navigation after all; what the test checks next will tell
+        self._last_document = WebDriverWait(self.driver, 10).until(ready)
         if not self.check_pages:
             return
         current = self.driver.current_url
@@ -266,8 +284,10 @@ class Browser:
                  if (a.text.strip() == text if exact else text in a.text) and a.is_displayed()]
         if not links:
             raise NoSuchElementException(f"no link '{text}' on {self.path}")
+        downloads = links[0].get_attribute("download") is not None
         links[0].click()
-        self.after_action(f"link {text}")
+        if not downloads:  # a download leaves the page as it is
+            self.after_action(f"link {text}")
 
     def click_button(self, text: str, within=None):
         scope = within or self.driver

@@ -15,6 +15,8 @@
 # any failure. Environment: E2E_PORTS (default 8200-8299) is the loopback port range this run may
 # use; E2E_BUDGET (seconds) bounds each mode's pytest run (defaults: flows 300, attack 480).
 set -euo pipefail
+# Selenium must never reach outside this machine: the local chromedriver only, no telemetry.
+export SE_OFFLINE=true SE_AVOID_STATS=true
 
 if [ $# -lt 1 ]; then echo "usage: $0 <path-to-clinic-binary> [flows|attack|all] [pytest args...]" >&2; exit 2; fi
 BIN=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")

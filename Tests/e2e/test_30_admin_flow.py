@@ -86,12 +86,16 @@ def test_admin_creates_a_doctor_reads_the_audit_log_and_downloads_it_as_csv(brow
     before = set(downloads.iterdir())
     browser.click_link("Download these entries as CSV")
     deadline = time.time() + 15
-    files = []
+    files, sizes = [], None
     while time.time() < deadline:
-        files = [f for f in set(downloads.iterdir()) - before if not f.name.endswith(".crdownload")]
-        if files:
+        new = set(downloads.iterdir()) - before
+        files = [f for f in new if not f.name.endswith(".crdownload")]
+        # Finished: no partial download left and the file no longer grows.
+        now = [f.stat().st_size for f in files]
+        if files and len(files) == len(new) and now == sizes:
             break
-        time.sleep(0.2)
+        sizes = now
+        time.sleep(0.3)
     assert files, "no CSV was downloaded"
     rows = list(csv.reader(io.StringIO(files[0].read_text())))
     assert len(rows) >= 2, rows

@@ -18,7 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-from attack import all_but, sessions, world
+from attack import all_but, one_date, sessions, world
 from portal import ARTIFACTS, BASE_URL, url
 
 ROLES = ["anonymous", "patient", "doctor", "admin"]
@@ -37,29 +37,37 @@ def plan(role: str) -> dict:
     base = BASE_URL
     exclude = [url("/logout"), url("/static/*"), url("/favicon.ico")]
     if role == "anonymous":
-        start = ["/", "/doctors", f"/doctors/{w['doctor_x']}", "/login", "/register"]
-        exclude += all_but(base, "/doctors/", [w["doctor_x"]]) + all_but(base, "/patient/book/", [w["patient_block"]])
+        week = f"/doctors/{w['doctor_x']}?week="
+        start = ["/", "/doctors", f"/doctors/{w['doctor_x']}", week + w["patient_week"], "/login", "/register"]
+        exclude += (all_but(base, "/doctors/", [w["doctor_x"]]) + all_but(base, "/patient/book/", [w["patient_block"]])
+                    + one_date(base, week, w["patient_week"]))
         forms = [("POST", "/login", {"_csrf", "email", "password", "next"}),
                  ("POST", "/register", {"_csrf", "full_name", "email", "password", "password_confirm"}),
-                 ("GET", "/doctors", {"q", "specialty", "clinic"})]
+                 ("GET", "/doctors", {"q", "specialty", "clinic"}), ("GET", f"/doctors/{w['doctor_x']}", {"week"})]
     elif role == "patient":
         move, cancel = w["patient_move"], w["patient_cancel"]
         start = ["/patient", "/patient/profile", "/doctors", f"/doctors/{w['doctor_x']}?week={w['patient_week']}",
                  f"/patient/book/{w['patient_block']}", f"/patient/appointments/{cancel}",
-                 f"/patient/appointments/{move}/reschedule"]
+                 f"/patient/appointments/{move}/reschedule",
+                 f"/patient/appointments/{move}/reschedule?week={w['patient_week']}"]
         exclude += (all_but(base, "/doctors/", [w["doctor_x"]]) + all_but(base, "/patient/book/", [w["patient_block"]])
-                    + all_but(base, "/patient/appointments/", [cancel, move]))
+                    + all_but(base, "/patient/appointments/", [cancel, move])
+                    + one_date(base, f"/doctors/{w['doctor_x']}?week=", w["patient_week"])
+                    + one_date(base, f"/patient/appointments/{move}/reschedule?week=", w["patient_week"]))
         forms = [("POST", f"/patient/book/{w['patient_block']}", {"_csrf", "appointment_type", "reason"}),
                  ("POST", f"/patient/appointments/{cancel}/cancel", {"_csrf", "cancel_reason"}),
                  ("POST", f"/patient/appointments/{move}/reschedule", {"_csrf", "block_id"}),
                  ("POST", "/patient/profile", {"_csrf", "full_name", "phone"}),
                  ("POST", "/patient/password", {"_csrf", "current_password", "new_password"}),
-                 ("GET", "/doctors", {"q", "specialty", "clinic"})]
+                 ("GET", "/doctors", {"q", "specialty", "clinic"}), ("GET", f"/doctors/{w['doctor_x']}", {"week"}),
+                 ("GET", f"/patient/appointments/{move}/reschedule", {"week"})]
     elif role == "doctor":
         appointment, block = w["doctor_appointment"], w["doctor_block"]
-        start = ["/doctor", f"/doctor?date={w['doctor_day']}", "/doctor/calendar", "/doctor/availability",
-                 f"/doctor/appointments/{appointment}", "/doctor/profile"]
-        exclude += all_but(base, "/doctor/blocks/", [block]) + all_but(base, "/doctor/appointments/", [appointment])
+        day = w["doctor_day"]
+        start = ["/doctor", f"/doctor?date={day}", "/doctor/calendar", f"/doctor/calendar?week={day}",
+                 "/doctor/availability", f"/doctor/appointments/{appointment}", "/doctor/profile"]
+        exclude += (all_but(base, "/doctor/blocks/", [block]) + all_but(base, "/doctor/appointments/", [appointment])
+                    + one_date(base, "/doctor?date=", day) + one_date(base, "/doctor/calendar?week=", day))
         forms = [("POST", "/doctor/patterns", {"_csrf", "clinic_id", "weekday", "start", "end", "slot_minutes", "capacity"}),
                  ("POST", "/doctor/blocks/generate", {"_csrf", "weeks"}),
                  ("POST", "/doctor/blocks", {"_csrf", "clinic_id", "date", "start", "end", "capacity"}),
@@ -69,7 +77,8 @@ def plan(role: str) -> dict:
                  ("POST", f"/doctor/appointments/{appointment}/notes", {"_csrf", "doctor_notes", "version"}),
                  ("POST", "/doctor/profile", {"_csrf", "full_name"}),
                  ("POST", "/doctor/password", {"_csrf", "current_password", "new_password"}),
-                 ("GET", "/doctor", {"date"}), ("GET", "/doctor/calendar", {"week"})]
+                 ("GET", "/doctor", {"date"}), ("GET", "/doctor/calendar", {"week"}),
+                 ("GET", f"/doctor/appointments/{appointment}", set())]
     else:
         users, clinic, kind = w["admin_users"], w["admin_clinic"], w["admin_type"]
         appointment = w["admin_appointment"]
@@ -78,7 +87,12 @@ def plan(role: str) -> dict:
                  "/admin/clinics", f"/admin/clinics/{clinic}", "/admin/appointment-types",
                  f"/admin/appointment-types/{kind}", f"/admin/settings?clinic={clinic}", "/admin/profile"]
         exclude += (all_but(base, "/admin/users/", users) + all_but(base, "/admin/appointments/", [appointment])
-                    + all_but(base, "/admin/clinics/", [clinic]) + all_but(base, "/admin/appointment-types/", [kind]))
+                    + all_but(base, "/admin/clinics/", [clinic]) + all_but(base, "/admin/appointment-types/", [kind])
+                    # Links that repeat parameters of a filter form on the same page (sorting, a patient's
+                    # or an entity's entries) and other clinics' policy pages.
+                    + [url("/admin/appointments?sort=*&dir=asc"), url("/admin/appointments?sort=*&dir=desc"),
+                       url("/admin/appointments?patient=*"), url("/admin/audit?entity=*")]
+                    + all_but(base, "/admin/settings?clinic=", [clinic], tails=("", "&*")))
         forms = [("POST", "/admin/users/new", {"_csrf", "role", "full_name", "email"}),
                  ("POST", "/admin/doctors/new", {"_csrf", "full_name", "email", "specialty"}),
                  *[("POST", f"/admin/users/{u}", {"_csrf", "full_name"}) for u in users],
@@ -93,9 +107,10 @@ def plan(role: str) -> dict:
                  ("POST", "/admin/password", {"_csrf", "current_password", "new_password"}),
                  ("GET", "/admin/audit", {"actor", "action", "entity", "entity_id", "from", "to"}),
                  ("GET", "/admin/users", {"q", "role"}),
-                 ("GET", "/admin/appointments", {"from", "to", "status"}),
+                 ("GET", "/admin/appointments", {"sort", "dir", "from", "to", "patient", "status"}),
+                 ("GET", "/admin/audit", {"before"}), ("GET", "/admin/settings", {"clinic"}),
                  ("GET", "/admin", {"from", "to"})]
-    return {"start": start, "exclude": exclude, "forms": forms}
+    return {"start": start, "exclude": exclude, "forms": forms, "shards": shards(role, start)}
 
 
 def cookie_file(role: str, directory: Path) -> Path:
@@ -147,13 +162,27 @@ def unattacked(db: sqlite3.Connection, resources: dict) -> list[str]:
     return missing
 
 
-def run_wapiti(role: str) -> dict:
-    work = ARTIFACTS / "wapiti" / role
+def shards(role: str, start: list[str]) -> dict[str, tuple[list[str], list[str]]]:
+    """The role's scan split between parallel wapiti processes (same session, same bounds), each with
+    its start pages and the form actions it leaves to another: the doctor's and the admin's forms are
+    many, and one process alone would be the run's long pole. Together they cover every form."""
+    if role == "doctor":
+        availability = ["/doctor/availability"]
+        return {"doctor-1": (availability, [url("/doctor/time-off"), url("/doctor/blocks")]),
+                "doctor-2": (availability, [url("/doctor/patterns"), url("/doctor/blocks/*")]),
+                "doctor-3": ([s for s in start if s not in availability], [])}
+    if role == "admin":
+        first = [s for s in start if s.startswith(("/admin/users", "/admin/doctors", "/admin/audit", "/admin/profile"))]
+        return {"admin-1": (first, []), "admin-2": ([s for s in start if s not in first], [])}
+    return {role: (start, [])}
+
+
+def run_shard(role: str, shard: str, p: dict) -> dict:
+    work = ARTIFACTS / "wapiti" / shard
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     exe = shutil.which("wapiti") or str(Path(sys.executable).with_name("wapiti"))
     report_path = work / "report.json"
-    p = plan(role)
     command = [exe, "-u", url("/"), "--scope", "folder", "-m", ",".join(MODULES), "--flush-session",
                "--store-session", str(work / "session"), "--store-config", str(work / "config"),
                "-d", "1", "--max-parameters", "30", "--verify-ssl", "0",
@@ -163,9 +192,10 @@ def run_wapiti(role: str) -> dict:
                # Payloads in the CSRF token only meet the token check (403 before any handler runs), which
                # test_85_csrf_and_cookies proves directly; the csrf module still checks every form's token.
                "--skip", "_csrf"]
-    for start in p["start"]:
+    starts, left_to_others = p["shards"][shard]
+    for start in starts:
         command += ["-s", url(start)]
-    for pattern in p["exclude"]:
+    for pattern in p["exclude"] + left_to_others:
         command += ["-x", pattern]
     (work / "command.txt").write_text(" ".join(command))
     started = time.monotonic()
@@ -176,34 +206,42 @@ def run_wapiti(role: str) -> dict:
         except subprocess.TimeoutExpired:
             code = None
     log = (work / "wapiti.log").read_text(errors="replace")
-    result = {"role": role, "work": work, "log": log, "code": code, "seconds": time.monotonic() - started,
-              "problems": []}
+    result = {"shard": shard, "work": work, "code": code, "seconds": time.monotonic() - started,
+              "problems": [], "findings": [], "resources": {}}
     if code is None:
-        result["problems"].append(f"wapiti overran {OVERALL_SECONDS}s (log: {work / 'wapiti.log'})")
+        result["problems"].append(f"{shard}: wapiti overran {OVERALL_SECONDS}s (log: {work / 'wapiti.log'})")
         return result
     if not report_path.exists():
-        result["problems"].append(f"wapiti wrote no report (exit {code}): {log[-1500:]}")
+        result["problems"].append(f"{shard}: wapiti wrote no report (exit {code}): {log[-1500:]}")
         return result
     result["findings"] = findings(json.loads(report_path.read_text()))
     db = session_db(work)
-    resources = crawled(db)
-    result["resources"] = len(resources)
-    missing_forms = [f"{method} {path} {sorted(names)}" for method, path, names in p["forms"]
-                     if not any(m == method and u == url(path) and names <= n for m, u, n in resources.values())]
-    if missing_forms:
-        result["problems"].append(f"never crawled these forms: {missing_forms}")
-    not_attacked = unattacked(db, resources)
+    result["resources"] = crawled(db)
+    not_attacked = unattacked(db, result["resources"])
     if not_attacked:
-        result["problems"].append(f"{len(not_attacked)} module×resource pairs left unattacked: {not_attacked[:20]}")
+        result["problems"].append(f"{shard}: {len(not_attacked)} module×resource pairs left unattacked: {not_attacked[:20]}")
     cut_short = [line.strip() for line in log.splitlines()
                  if "Max scan time was reached" in line or "Max attack time was reached" in line]
     if cut_short:
-        result["problems"].append(f"cut short: {cut_short}")
+        result["problems"].append(f"{shard}: cut short: {cut_short}")
     lost = [line.strip() for line in log.splitlines() if "requests were skipped due to network issues" in line]
     if lost:
-        result["problems"].append(f"lost requests: {lost}")
+        result["problems"].append(f"{shard}: lost requests: {lost}")
+    return result
+
+
+def judge(role: str, p: dict, results: list[dict]) -> dict:
+    """One verdict for the role from its shards: their findings and problems, and every expected form crawled."""
+    resources = [r for result in results for r in result["resources"].values()]
+    problems = [problem for result in results for problem in result["problems"]]
+    missing_forms = [f"{method} {path} {sorted(names)}" for method, path, names in p["forms"]
+                     if not any(m == method and u == url(path) and names <= n for m, u, n in resources)]
+    if missing_forms:
+        problems.append(f"never crawled these forms: {missing_forms}")
     if role != "anonymous":
         home = {"patient": "/patient", "doctor": "/doctor", "admin": "/admin"}[role]
         if sessions()[f"wapiti-{role}"].get(home).status_code != 200:
-            result["problems"].append("the scan lost its session: the findings would not cover signed-in pages")
-    return result
+            problems.append("the scan lost its session: the findings would not cover signed-in pages")
+    return {"role": role, "findings": [f for result in results for f in result["findings"]], "problems": problems,
+            "resources": len(resources), "seconds": max((r["seconds"] for r in results), default=0),
+            "logs": [str(r["work"] / "wapiti.log") for r in results]}
