@@ -8,7 +8,7 @@ DEB_PACKAGES := pkg-config libpq-dev libargon2-dev postgresql postgresql-contrib
 TEST_PACKAGES := nginx curl python3
 BENCH_PACKAGES := nginx wrk
 
-.PHONY: run test proof bench deps build-release clean
+.PHONY: run test faults proof bench deps build-release clean
 
 # Installs only what is missing (apt-get as root, else through sudo).
 define install_missing
@@ -35,12 +35,17 @@ run: build-release
 
 ## make test: the same set-up, then every test. Database tests start their own throwaway
 ## PostgreSQL (Sources/TestSupport) and stop it when the run ends; then the browser tests
-## (Tests/e2e, installs Chromium and a Python venv under .build/) and the fault tests (Tests/faults).
+## (Tests/e2e: installs Chromium and a Python venv under .build/).
 test: deps
-	$(call install_missing,$(TEST_PACKAGES))
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 	Tests/e2e/run.sh .build/debug/clinic flows
+
+## make faults: PostgreSQL restarted, SIGKILL and SIGTERM under booking load, two processes
+## behind nginx (Tests/faults, about a minute, loopback only).
+faults: deps
+	$(call install_missing,$(TEST_PACKAGES))
+	$(SWIFT) build --product clinic $(SWIFT_FLAGS)
 	CLINIC_BIN=.build/debug/clinic Tests/faults/run.sh
 
 ## make proof: attack tools someone else wrote (slowhttptest, wapiti, sqlmap) against a local
