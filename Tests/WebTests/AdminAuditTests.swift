@@ -7,13 +7,7 @@ import Testing
 
 @Suite("Admin: audit log page, filters, paging, CSV and integrity")
 struct AdminAuditTests {
-    func setUp() throws -> (TestApp, Browser, Int64) {
-        let t = try TestApp()
-        let admin = try t.createUser(.admin, email: "root@example.org", name: "Root Admin")
-        let b = t.browser()
-        b.signIn("root@example.org")
-        return (t, b, admin)
-    }
+    func setUp() throws -> (TestApp, Browser, Int64) { try TestApp.withSignedInAdmin() }
 
     func record(_ t: TestApp, _ count: Int, action: String = "test.event", entity: String = "thing", entityID: String = "1") throws {
         try t.pool.transaction { db in

@@ -8,13 +8,7 @@ import Testing
 
 @Suite("Admin: users")
 struct AdminUsersTests {
-    func setUp() throws -> (TestApp, Browser, Int64) {
-        let t = try TestApp()
-        let admin = try t.createUser(.admin, email: "root@example.org", name: "Root Admin")
-        let b = t.browser()
-        b.signIn("root@example.org")
-        return (t, b, admin)
-    }
+    func setUp() throws -> (TestApp, Browser, Int64) { try TestApp.withSignedInAdmin() }
 
     /// The temporary password shown on the page, if any.
     func shownPassword(_ html: String) -> String? {

@@ -63,6 +63,15 @@ final class TestApp {
         }
     }
 
+    /// A fresh portal with an admin (root@example.org) signed in through the login form.
+    static func withSignedInAdmin() throws -> (TestApp, Browser, Int64) {
+        let t = try TestApp()
+        let admin = try t.createUser(.admin, email: "root@example.org", name: "Root Admin")
+        let b = t.browser()
+        b.signIn("root@example.org")
+        return (t, b, admin)
+    }
+
     /// A new browser with an empty cookie jar.
     func browser(ip: String = "127.0.0.1") -> Browser { Browser(app: app, ip: ip) }
 
