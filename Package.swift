@@ -12,7 +12,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
-        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // MARK: - C libraries, one shim each, imported by exactly one Swift target
@@ -31,10 +30,7 @@ let package = Package(
             "Postgres", "Scheduling",
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
-        .target(name: "Views", dependencies: [
-            "Scheduling",
-            .product(name: "Mustache", package: "swift-mustache"),
-        ]),
+        .target(name: "Views", dependencies: ["Scheduling"]),
         .target(name: "Web", dependencies: [
             "HTTPServer", "Storage", "Views", "Passwords", "Scheduling", "Postgres",
             .product(name: "Crypto", package: "swift-crypto"),

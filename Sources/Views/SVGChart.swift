@@ -46,10 +46,10 @@ public enum SVGChart {
         let baseline = margin.top + plotHeight
 
         var svg = """
-            <svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="\(escape(id))-title \(escape(id))-desc" \
+            <svg xmlns="http://www.w3.org/2000/svg" class="chart" role="img" aria-labelledby="\(Markup.escape(id))-title \(Markup.escape(id))-desc" \
             viewBox="0 0 \(size.width) \(size.height)" width="100%" preserveAspectRatio="xMinYMin meet">
-            <title id="\(escape(id))-title">\(escape(title))</title>
-            <desc id="\(escape(id))-desc">\(escape(description))</desc>
+            <title id="\(Markup.escape(id))-title">\(Markup.escape(title))</title>
+            <desc id="\(Markup.escape(id))-desc">\(Markup.escape(description))</desc>
 
             """
         // Axis and grid: zero, half and the top value.
@@ -57,19 +57,19 @@ public enum SVGChart {
         for fraction in [0.0, 0.5, 1.0] {
             let y = baseline - plotHeight * fraction
             svg += "<line x1=\"\(format(margin.left))\" y1=\"\(format(y))\" x2=\"\(format(margin.left + plotWidth))\" y2=\"\(format(y))\" stroke=\"#cbd5e0\" stroke-width=\"1\"/>"
-            svg += "<text x=\"\(format(margin.left - 6))\" y=\"\(format(y + 4))\" text-anchor=\"end\">\(escape(number(top * fraction)))</text>"
+            svg += "<text x=\"\(format(margin.left - 6))\" y=\"\(format(y + 4))\" text-anchor=\"end\">\(Markup.escape(number(top * fraction)))</text>"
         }
         svg += "</g>\n<g fill=\"#2b6cb0\">"
         for (index, point) in points.enumerated() {
             let height = top > 0 ? plotHeight * max(0, point.value) / top : 0
             let x = margin.left + slot * Double(index) + (slot - barWidth) / 2
             svg += "<rect x=\"\(format(x))\" y=\"\(format(baseline - height))\" width=\"\(format(barWidth))\" height=\"\(format(height))\">"
-            svg += "<title>\(escape(point.label)): \(escape(number(point.value)))</title></rect>"
+            svg += "<title>\(Markup.escape(point.label)): \(Markup.escape(number(point.value)))</title></rect>"
         }
         svg += "</g>\n<g font-size=\"11\" fill=\"#2d3748\" text-anchor=\"middle\" aria-hidden=\"true\">"
         for (index, point) in points.enumerated() where index % labelEvery == 0 {
             let x = margin.left + slot * (Double(index) + 0.5)
-            svg += "<text x=\"\(format(x))\" y=\"\(format(baseline + 16))\">\(escape(point.label))</text>"
+            svg += "<text x=\"\(format(x))\" y=\"\(format(baseline + 16))\">\(Markup.escape(point.label))</text>"
         }
         svg += "</g>\n</svg>"
         return svg
@@ -89,24 +89,4 @@ public enum SVGChart {
     }
 
     static func format(_ value: Double) -> String { String(format: "%.1f", value) }
-
-    /// XML escaping for text and attribute values (XML 1.0 §2.4).
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default:
-                // Control characters are not allowed in XML 1.0 documents at all.
-                if character.value < 0x20 && character != "\n" && character != "\t" { continue }
-                out.unicodeScalars.append(character)
-            }
-        }
-        return out
-    }
 }

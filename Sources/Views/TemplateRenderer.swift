@@ -1,7 +1,6 @@
 import Foundation
-import Mustache
 
-/// Renders the Mustache templates of `Templates/` into HTML, escaped by default.
+/// Renders the Mustache templates of `Templates/` into HTML, escaped by default (see `Template`).
 ///
 /// Templates are read once at start; with `reloadOnChange` (development) the directory is
 /// re-read whenever a file's modification time changes, so edits show without a restart.
@@ -14,7 +13,7 @@ public final class TemplateRenderer: @unchecked Sendable {
     private let directory: String
     private let reloadOnChange: Bool
     private let lock = NSLock()
-    private var library: MustacheLibrary
+    private var library: [String: Template]
     private var fingerprint: [String: Date]
 
     /// Loads every `*.mustache` file of `directory`.
@@ -25,17 +24,20 @@ public final class TemplateRenderer: @unchecked Sendable {
         (library, fingerprint) = try Self.load(directory)
     }
 
-    /// Renders `name` with `context` (dictionaries, arrays, strings, numbers, booleans).
-    /// - Throws: `TemplateError` when no template has that name.
+    /// Renders `name` with `context`: dictionaries (`[String: Any]`, `[String: String]`), arrays,
+    /// strings, numbers and booleans; a `nil` optional counts as missing.
+    /// - Throws: `TemplateError` when no template has that name or its partials nest too deep.
     public func render(_ name: String, _ context: [String: Any]) throws -> String {
         let library = currentLibrary()
-        guard let html = library.render(context, withTemplate: name) else {
+        guard let template = library[name] else {
             throw TemplateError(description: "no template named \(name)")
         }
-        return html
+        var rendering = Template.Rendering(context: context, partials: library)
+        try template.render(&rendering)
+        return String(decoding: rendering.output, as: UTF8.self)
     }
 
-    private func currentLibrary() -> MustacheLibrary {
+    private func currentLibrary() -> [String: Template] {
         // Without reloading the library never changes after init: no lock on the hot path.
         guard reloadOnChange else { return library }
         lock.lock()
@@ -57,21 +59,27 @@ public final class TemplateRenderer: @unchecked Sendable {
         return dates
     }
 
-    private static func load(_ directory: String) throws -> (MustacheLibrary, [String: Date]) {
+    private static func load(_ directory: String) throws -> ([String: Template], [String: Date]) {
         let dates: [String: Date]
         do { dates = try modificationDates(directory) } catch {
             throw TemplateError(description: "cannot read templates in \(directory): \(error)")
         }
-        var library = MustacheLibrary()
+        var library: [String: Template] = [:]
         for name in dates.keys.sorted() {
             let path = directory + "/" + name
             guard let text = FileManager.default.contents(atPath: path).flatMap({ String(data: $0, encoding: .utf8) }) else {
                 throw TemplateError(description: "cannot read \(path)")
             }
             do {
-                try library.register(MustacheTemplate(string: text), named: String(name.dropLast(".mustache".count)))
+                library[String(name.dropLast(".mustache".count))] = try Template(parsing: text)
             } catch {
                 throw TemplateError(description: "\(path) does not parse: \(error)")
+            }
+        }
+        // A partial that does not exist is a broken page; say so at start, not on the request that needs it.
+        for (name, template) in library {
+            for partial in template.partialNames.sorted() where library[partial] == nil {
+                throw TemplateError(description: "\(directory)/\(name).mustache includes {{> \(partial)}}, which does not exist")
             }
         }
         return (library, dates)

@@ -111,7 +111,7 @@ final class RequestContext {
     /// - Throws: when the template is missing (a bug, reported as 500).
     func page(_ template: String, title: String, status: Int = 200, _ values: [String: Any] = [:]) throws -> Response {
         var context = commonValues()
-        context.merge(Self.droppingNils(values)) { _, new in new }
+        context.merge(values) { _, new in new }
         let content = try app.renderer.render(template, context)
         context["title"] = title
         context["content"] = content
@@ -132,27 +132,6 @@ final class RequestContext {
         var response = response
         for cookie in cookies { response.headers.add("Set-Cookie", cookie.headerValue) }
         return response
-    }
-
-    /// Removes nil optionals (at any depth): Mustache would treat a boxed `nil` as present and render
-    /// its section, e.g. an empty error box.
-    static func droppingNils(_ values: [String: Any]) -> [String: Any] {
-        var result: [String: Any] = [:]
-        for (key, value) in values {
-            if let unwrapped = unwrap(value) { result[key] = unwrapped }
-        }
-        return result
-    }
-
-    private static func unwrap(_ value: Any) -> Any? {
-        let mirror = Mirror(reflecting: value)
-        if mirror.displayStyle == .optional {
-            guard let child = mirror.children.first else { return nil }
-            return unwrap(child.value)
-        }
-        if let dictionary = value as? [String: Any] { return droppingNils(dictionary) }
-        if let array = value as? [[String: Any]] { return array.map(droppingNils) }
-        return value
     }
 
     private func commonValues() -> [String: Any] {

@@ -42,34 +42,6 @@ struct MessageCatalogTests {
     }
 }
 
-@Suite("Templates")
-struct TemplateRendererTests {
-    private func renderer(_ templates: [String: String]) throws -> TemplateRenderer {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("templates-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        for (name, text) in templates {
-            try text.write(to: directory.appendingPathComponent(name + ".mustache"), atomically: true, encoding: .utf8)
-        }
-        return try TemplateRenderer(directory: directory.path)
-    }
-
-    @Test func valuesAreHTMLEscapedByDefault() throws {
-        let html = try renderer(["page": "<p>{{name}}</p>"]).render("page", ["name": "<script>alert('x')</script> & \"q\""])
-        #expect(!html.contains("<script>"))
-        #expect(html.contains("&lt;script&gt;"))
-        #expect(html.contains("&amp;"))
-    }
-
-    @Test func aMissingTemplateIsAnError() throws {
-        #expect(throws: TemplateRenderer.TemplateError.self) { try renderer(["page": "x"]).render("other", [:]) }
-    }
-
-    @Test func everyShippedTemplateParses() throws {
-        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        _ = try TemplateRenderer(directory: root.path + "/Templates")
-    }
-}
-
 @Suite("Time formatting")
 struct TimeFormattingTests {
     @Test func timesAreShownInTheClinicsZoneNotTheServers() {
@@ -78,5 +50,16 @@ struct TimeFormattingTests {
         #expect(TimeFormatting.time(instant, in: TimeZone(identifier: "Asia/Tokyo")!) == "17:00")
         #expect(TimeFormatting.dateTime(instant, in: TimeZone(identifier: "America/New_York")!) == "Sun 21 Jun 2026, 04:00")
         #expect(TimeFormatting.zoneName(TimeZone(identifier: "Europe/Berlin")!, at: instant).hasPrefix("Europe/Berlin"))
+    }
+
+    @Test func zoneNamesFollowDaylightSavingEvenWhenRemembered() {
+        let berlin = TimeZone(identifier: "Europe/Berlin")!
+        let summer = Date(timeIntervalSince1970: 1_782_028_800)  // 2026-06-21
+        let winter = Date(timeIntervalSince1970: 1_768_953_600)  // 2026-01-21
+        let first = (TimeFormatting.zoneName(berlin, at: summer), TimeFormatting.zoneName(berlin, at: winter))
+        #expect(first.0 != first.1, "summer and winter abbreviations differ: \(first)")
+        #expect(TimeFormatting.zoneName(berlin, at: summer) == first.0)
+        #expect(TimeFormatting.zoneName(berlin, at: winter) == first.1)
+        #expect(TimeFormatting.zoneName(TimeZone(identifier: "Asia/Tokyo")!, at: summer).hasPrefix("Asia/Tokyo"))
     }
 }
