@@ -241,18 +241,34 @@ public final class App: @unchecked Sendable {
 
     // MARK: - Secrets
 
-    /// 256 random bits from the system CSPRNG, base64url without padding.
+    /// 256 random bits from a CSPRNG (swift-crypto's, seeded by the kernel), base64url without padding.
     static func randomToken() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
-        return Data(bytes).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        SymmetricKey(size: .bits256).withUnsafeBytes { base64URL($0) }
     }
 
     func signPreSession(_ token: String) -> String {
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: preSessionKey)
-        return Data(mac).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        Self.base64URL(HMAC<SHA256>.authenticationCode(for: Array(token.utf8), using: preSessionKey))
+    }
+
+    private static let base64URLAlphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// RFC 4648 §5 base64url without padding: safe in cookies, URLs and form fields as it is.
+    static func base64URL(_ bytes: some Sequence<UInt8>) -> String {
+        let input = Array(bytes)
+        var output: [UInt8] = []
+        output.reserveCapacity((input.count * 4 + 2) / 3)
+        var index = 0
+        while index < input.count {
+            let count = min(3, input.count - index)
+            var group = UInt32(input[index]) << 16
+            if count > 1 { group |= UInt32(input[index + 1]) << 8 }
+            if count > 2 { group |= UInt32(input[index + 2]) }
+            for position in 0...count {
+                output.append(base64URLAlphabet[Int((group >> (18 - 6 * UInt32(position))) & 0x3F)])
+            }
+            index += 3
+        }
+        return String(decoding: output, as: UTF8.self)
     }
 
     /// Compares secrets without an early exit, so timing does not reveal a prefix.
