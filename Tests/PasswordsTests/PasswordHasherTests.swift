@@ -227,3 +227,13 @@ final class Counter: @unchecked Sendable {
         return count
     }
 }
+
+#if os(Linux)
+@Test func hashingRunsUnderTheIdleSchedulingPolicySoPageWorkersPreemptIt() {
+    let threads = HashingThreads(count: 1)
+    defer { threads.stop() }
+    let policy = threads.run { sched_getscheduler(0) }
+    #expect(policy == HashingThreads.idlePolicy, "argon2 threads are SCHED_IDLE (5), got \(policy)")
+    #expect(sched_getscheduler(0) != HashingThreads.idlePolicy, "the caller's own policy is untouched")
+}
+#endif
