@@ -248,7 +248,7 @@ public struct AuditStore: Sendable {
             try row.decode("entity_id"), try row.decode("ip"), try row.decode("details_text"), previous,
         ]
         let canonical = try JSONEncoder().encode(fields)
-        return SHA256.hash(data: canonical).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(data: canonical).lowercaseHex
     }
 
     static func json(_ details: [String: String]) -> String {

@@ -26,7 +26,7 @@ public struct SessionStore: Sendable {
 
     /// The hex SHA-256 of a cookie token, the key sessions are stored under.
     public static func hash(token: String) -> String {
-        SHA256.hash(data: Array(token.utf8)).map { String(format: "%02x", $0) }.joined()
+        SHA256.hash(data: Array(token.utf8)).lowercaseHex
     }
 
     /// Stores a new session for `userID` under the hash of `token`.

@@ -45,8 +45,19 @@ public enum TimeFormatting {
     }
 
     /// "Europe/Berlin (CEST)": the zone named as the clinic knows it, with the abbreviation in force at `date`.
+    ///
+    /// Foundation builds an ICU time-zone formatter for every `abbreviation(for:)` call, which made this
+    /// the costliest line of a list page; the answer only changes with the zone's offset and daylight
+    /// saving, so it is kept per (zone, offset, daylight saving).
     public static func zoneName(_ zone: TimeZone, at date: Date) -> String {
+        let key = "\(zone.identifier)|\(zone.secondsFromGMT(for: date))|\(zone.isDaylightSavingTime(for: date))"
+        if let known = zoneNameLock.withLock({ zoneNames[key] }) { return known }
         let abbreviation = zone.abbreviation(for: date) ?? ""
-        return abbreviation.isEmpty ? zone.identifier : "\(zone.identifier) (\(abbreviation))"
+        let name = abbreviation.isEmpty ? zone.identifier : "\(zone.identifier) (\(abbreviation))"
+        zoneNameLock.withLock { zoneNames[key] = name }
+        return name
     }
+
+    private static let zoneNameLock = NSLock()
+    nonisolated(unsafe) private static var zoneNames: [String: String] = [:]
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPServer
 import Testing
+import Storage
 @testable import Web
 
 @Suite("CSRF, roles and response headers")
@@ -153,14 +154,30 @@ struct PageRenderingTests {
         #expect(page.status == 200)
         #expect(!page.text.contains("form-error"), "no error box without an error")
     }
+}
 
-    @Test func nilsAreDroppedAtEveryDepth() {
-        let cleaned = RequestContext.droppingNils(["a": Optional<String>.none as Any, "b": "x",
-                                                   "c": ["d": Optional<Int>.none as Any, "e": 1] as [String: Any]])
-        #expect(cleaned["a"] == nil)
-        #expect(cleaned["b"] as? String == "x")
-        let nested = cleaned["c"] as? [String: Any]
-        #expect(nested?["d"] == nil)
-        #expect(nested?["e"] as? Int == 1)
+@Suite("Secrets")
+struct SecretTests {
+    @Test(arguments: [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE"), ("foobar", "Zm9vYmFy")])
+    func base64URLMatchesRFC4648Vectors(input: String, expected: String) {
+        #expect(App.base64URL(Array(input.utf8)) == expected)
+    }
+
+    @Test func base64URLUsesTheURLSafeAlphabet() {
+        #expect(App.base64URL([0xFB, 0xFF, 0xBF]) == "-_-_")
+    }
+
+    @Test func randomTokensAre256BitsAndDiffer() {
+        let tokens = Set((0..<100).map { _ in App.randomToken() })
+        #expect(tokens.count == 100)
+        #expect(tokens.allSatisfy { $0.count == 43 })
+    }
+}
+
+@Suite("Stored hashes")
+struct StoredHashTests {
+    @Test func sessionTokensAreStoredAsTheSHA256HexPostgreSQLWouldCompute() {
+        // FIPS 180-2 test vector for "abc".
+        #expect(SessionStore.hash(token: "abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
     }
 }

@@ -9,6 +9,9 @@ SELECT s.token_hash, s.csrf_secret, s.created_at, s.last_seen_at, u.id, u.role, 
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = encode(sha256(convert_to('bench-u-' || :patient_id, 'UTF8')), 'hex') AND s.expires_at > now()
   AND s.last_seen_at > now() - interval '30 minutes' AND u.active;
+-- SessionStore.find then touches last_seen_at when it is over a minute old (so at most once a minute per session).
+UPDATE sessions SET last_seen_at = now()
+WHERE token_hash = encode(sha256(convert_to('bench-u-' || :patient_id, 'UTF8')), 'hex') AND last_seen_at < now() - interval '1 minute';
 SELECT b.id, b.doctor_id, du.full_name AS doctor_name, b.starts_at, b.ends_at, b.capacity, b.booked, b.open,
        c.id AS clinic_id, c.name AS clinic_name, c.address, c.phone, c.timezone, c.buffer_minutes, c.min_lead_minutes,
        c.horizon_days, c.late_cancel_hours, c.allow_late_cancel, c.bookings_start_confirmed, c.max_open_bookings

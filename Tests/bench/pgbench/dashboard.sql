@@ -6,6 +6,9 @@ SELECT s.token_hash, s.csrf_secret, s.created_at, s.last_seen_at, u.id, u.role, 
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = encode(sha256(convert_to('bench-u-' || :uid, 'UTF8')), 'hex') AND s.expires_at > now()
   AND s.last_seen_at > now() - interval '30 minutes' AND u.active;
+-- SessionStore.find then touches last_seen_at when it is over a minute old (so at most once a minute per session).
+UPDATE sessions SET last_seen_at = now()
+WHERE token_hash = encode(sha256(convert_to('bench-u-' || :uid, 'UTF8')), 'hex') AND last_seen_at < now() - interval '1 minute';
 SELECT a.id, a.time_block_id, a.patient_id, pu.full_name AS patient_name, a.doctor_id, du.full_name AS doctor_name,
        a.clinic_id, c.name AS clinic_name, c.address AS clinic_address, c.phone AS clinic_phone, c.timezone AS clinic_timezone,
        a.appointment_type_id, t.name AS type_name, a.starts_at, a.ends_at, a.status, a.reason, a.patient_notes,

@@ -8,6 +8,9 @@ SELECT s.token_hash, s.csrf_secret, s.created_at, s.last_seen_at, u.id, u.role, 
 FROM sessions s JOIN users u ON u.id = s.user_id
 WHERE s.token_hash = encode(sha256(convert_to('bench-u-' || :uid, 'UTF8')), 'hex') AND s.expires_at > now()
   AND s.last_seen_at > now() - interval '30 minutes' AND u.active;
+-- SessionStore.find then touches last_seen_at when it is over a minute old (so at most once a minute per session).
+UPDATE sessions SET last_seen_at = now()
+WHERE token_hash = encode(sha256(convert_to('bench-u-' || :uid, 'UTF8')), 'hex') AND last_seen_at < now() - interval '1 minute';
 SELECT d.id, d.user_id, u.full_name, u.email::text AS email, d.specialty, d.bio
 FROM doctors d JOIN users u ON u.id = d.user_id WHERE d.user_id = :uid;
 SELECT c.id, c.name, c.timezone FROM doctor_clinics dc JOIN clinics c ON c.id = dc.clinic_id
