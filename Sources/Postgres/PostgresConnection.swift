@@ -208,6 +208,7 @@ public final class PostgresConnection {
 
     /// Checks without a round trip whether the server closed an idle connection.
     ///
+    /// Also used right after a statement failed without a SQLSTATE (nothing is in flight then either).
     /// A terminated backend (restart, `pg_terminate_backend`) sends a FATAL message and closes the
     /// socket; that makes the socket readable, and `PQconsumeInput` then notices the end of stream.
     func isAliveWhileIdle() -> Bool {
@@ -262,12 +263,17 @@ public final class PostgresConnection {
             return
         }
         let message = Self.field(result, "M") ?? Self.trimmed(PQresultErrorMessage(result))
-        if PQstatus(handle) != CONNECTION_OK {
+        let sqlstate = Self.field(result, "C")
+        // Every error the server sends carries a SQLSTATE; one without was made by libpq itself. When the
+        // server vanished while a statement was being sent, libpq reports the failed write ("server closed the
+        // connection unexpectedly") as soon as it has read the server's last words (the notice a backend sends
+        // on an immediate shutdown), before it has seen the end of the stream: `PQstatus` still says
+        // CONNECTION_OK then. Looking at the socket settles it: a lost connection is not a server error.
+        if PQstatus(handle) != CONNECTION_OK || (sqlstate == nil && !isAliveWhileIdle()) {
             throw PostgresError.connectionFailed(message.isEmpty ? Self.trimmed(PQerrorMessage(handle)) : message)
         }
         completedRoundTrips += 1
-        let sqlstate = Self.field(result, "C") ?? "XX000"
-        throw PostgresError(sqlstate: sqlstate, message: message, constraint: Self.field(result, "n"))
+        throw PostgresError(sqlstate: sqlstate ?? "XX000", message: message, constraint: Self.field(result, "n"))
     }
 
     private static func rows(of result: OpaquePointer) -> [PostgresRow] {

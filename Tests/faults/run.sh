@@ -150,6 +150,7 @@ sleep 3
 cluster_start
 UP_AT=$(date +%s.%N)
 wait "$LOAD"
+echo "down_at $DOWN_AT up_at $UP_AT" > "$WORK/restart.times"
 echo "# PostgreSQL restart: $(summary "$WORK/restart.json") (down $(awk -v a="$DOWN_AT" -v b="$UP_AT" 'BEGIN { printf "%.1f", b - a }') s)"
 python3 - "$WORK/restart.json" "$DOWN_AT" "$UP_AT" > "$WORK/restart.verdict" <<'PY'
 import json, sys
@@ -214,7 +215,8 @@ check "SIGTERM: every request the server had taken was answered (broken or 500: 
 verify_bookings "$WORK/term.json" "SIGTERM"
 
 # --- 4. Scale-out: two servers behind nginx ---------------------------------------------------------
-: > "$WORK/server-a.log"
+# The earlier phases' log explains their failures: keep it aside rather than truncating it.
+mv "$WORK/server-a.log" "$WORK/server-a-faults.log"
 start_server "$PORT" a info
 start_server "$PORT2" b info
 mkdir -p "$WORK/nginx"
