@@ -3,17 +3,14 @@ import Foundation
 import Glibc
 #endif
 
-/// A fixed set of threads that run argon2 computations under the `SCHED_IDLE` policy.
+/// A fixed set of threads that run argon2 computations, at a lower scheduling priority.
 ///
-/// A login storm then takes at most `count` cores, and only the time page views leave idle: a page
-/// worker that wakes preempts a hashing thread at once (sched(7): the scheduler favours any other
-/// task over a `SCHED_IDLE` one at wake-up), where a merely "nice" thread could keep the core for the
-/// rest of its time slice. Hashing is not starved outright: under a full load it still gets a small
-/// share (the lowest CFS weight), and sign-ins beyond the hasher's waiting limit are refused as busy.
-/// Linux applies `sched_setscheduler(0, …)` to the calling thread alone, which makes this per-thread.
+/// A login storm then takes at most `count` cores, and only the time page views leave idle:
+/// the kernel runs the web's worker threads first (nice 10 here versus 0 for them). Linux applies
+/// `setpriority(PRIO_PROCESS, 0, …)` to the calling thread alone, which is what makes this per-thread.
 final class HashingThreads: @unchecked Sendable {
-    /// `SCHED_IDLE` from <linux/sched.h>; Glibc's module hides the name (it is under _GNU_SOURCE).
-    static let idlePolicy: Int32 = 5
+    /// The niceness of hashing threads: lower priority than request handling, never starved outright.
+    static let niceness: Int32 = 10
 
     private let condition = NSCondition()
     private var queue: [() -> Void] = []
@@ -23,8 +20,7 @@ final class HashingThreads: @unchecked Sendable {
         for index in 0..<count {
             let thread = Thread { [self] in
                 #if os(Linux)
-                var parameters = sched_param()
-                _ = sched_setscheduler(0, Self.idlePolicy, &parameters)
+                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
                 #endif
                 work()
             }

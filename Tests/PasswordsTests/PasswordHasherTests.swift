@@ -229,11 +229,12 @@ final class Counter: @unchecked Sendable {
 }
 
 #if os(Linux)
-@Test func hashingRunsUnderTheIdleSchedulingPolicySoPageWorkersPreemptIt() {
+@Test func hashingRunsAtLowerPriorityThanItsCaller() {
     let threads = HashingThreads(count: 1)
     defer { threads.stop() }
-    let policy = threads.run { sched_getscheduler(0) }
-    #expect(policy == HashingThreads.idlePolicy, "argon2 threads are SCHED_IDLE (5), got \(policy)")
-    #expect(sched_getscheduler(0) != HashingThreads.idlePolicy, "the caller's own policy is untouched")
+    let which = __priority_which_t(PRIO_PROCESS.rawValue)
+    let niceness = threads.run { getpriority(which, 0) }
+    #expect(niceness == HashingThreads.niceness, "argon2 threads run at nice \(HashingThreads.niceness), got \(niceness)")
+    #expect(getpriority(which, 0) != HashingThreads.niceness, "the caller's own priority is untouched")
 }
 #endif
