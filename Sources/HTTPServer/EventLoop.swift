@@ -46,6 +46,8 @@ final class EventLoop: @unchecked Sendable {
     private var acceptPausedUntil: UInt64 = 0
     private var draining = false
     private var graceDeadline: UInt64 = 0
+    /// While draining: when connections still without a complete request are closed.
+    private var requestGraceDeadline: UInt64 = 0
     private let onListenerReleased: () -> Void
 
     // Shared with workers and `HTTPServer.shutdown()`, guarded by `mailboxLock`.
@@ -179,10 +181,15 @@ final class EventLoop: @unchecked Sendable {
 
     // MARK: - Accepting
 
-    private func acceptConnections() {
+    /// Accepts waiting connections: at most 128 per call so one busy listener cannot starve
+    /// the others, or with `untilEmpty` every one the backlog holds (before the listener closes;
+    /// bounded at twice the backlog so clients that keep connecting cannot hold the loop here).
+    private func acceptConnections(untilEmpty: Bool = false) {
         let now = monotonicNanoseconds()
-        if now < acceptPausedUntil { return }
-        for _ in 0..<128 {
+        if now < acceptPausedUntil && !untilEmpty { return }
+        var remaining = untilEmpty ? 2 * max(128, context.configuration.backlog) : 128
+        while remaining > 0 {
+            remaining -= 1
             var storage = sockaddr_storage()
             var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
             let accepted: Int32?
@@ -303,7 +310,8 @@ final class EventLoop: @unchecked Sendable {
                 let phase = connection.parser.phase
                 if phase != connection.phase {
                     connection.phase = phase
-                    connection.deadline = monotonicNanoseconds() + timeout(for: phase)
+                    let deadline = monotonicNanoseconds() + timeout(for: phase)
+                    connection.deadline = draining ? min(deadline, requestGraceDeadline) : deadline
                 }
                 return
             case .sendContinue:
@@ -461,7 +469,9 @@ final class EventLoop: @unchecked Sendable {
         for case let connection? in connections where connection.deadline != 0 && now >= connection.deadline {
             switch connection.state {
             case .reading:
-                if connection.parser.phase == .idle && connection.requestCount > 0 {
+                if draining {
+                    close(connection)  // no complete request within `shutdownRequestGrace`
+                } else if connection.parser.phase == .idle && connection.requestCount > 0 {
                     close(connection)  // keep-alive idle: nothing to say
                 } else {
                     // RFC 9110 §15.5.9: 408 tells the client we gave up waiting for its request.
@@ -481,17 +491,34 @@ final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Stops accepting without resetting anyone the kernel already connected, and closes
+    /// idle keep-alive connections; requests in flight (or arriving within
+    /// `shutdownRequestGrace` on a connection that has not had one yet) are answered with
+    /// `Connection: close`.
     private func beginDraining() {
         draining = true
-        graceDeadline = monotonicNanoseconds() + context.configuration.shutdownGracePeriod.nanoseconds
+        let now = monotonicNanoseconds()
+        graceDeadline = now + context.configuration.shutdownGracePeriod.nanoseconds
+        requestGraceDeadline = now + context.configuration.shutdownRequestGrace.nanoseconds
         if listening {
+            // Closing a listener resets every connection still in its backlog: the clients
+            // completed their handshake and may have sent a request, so accept them first.
+            acceptConnections(untilEmpty: true)
             listening = false
             _ = try? systemCall("epoll_ctl(DEL)") { LinuxSystem.epollControl(epollFD, LinuxSystem.epollCtlDel, listenFD, events: 0) }
             onListenerReleased()
         }
-        // Connections not inside a request are closed now; in-flight ones close after their response.
         for case let connection? in connections where connection.state == .reading {
-            close(connection)
+            // Bytes may have arrived whose edge this loop has not seen yet; closing with unread
+            // input would reset the connection, so take them in (a complete request is served).
+            onReadable(connection)
+            guard connection.state == .reading else { continue }
+            if connection.requestCount > 0 && connection.parser.phase == .idle {
+                close(connection)  // idle keep-alive: nothing was asked, nothing is owed
+            } else {
+                // Freshly accepted or part of a request received: a short grace to finish it.
+                connection.deadline = min(connection.deadline == 0 ? .max : connection.deadline, requestGraceDeadline)
+            }
         }
     }
 

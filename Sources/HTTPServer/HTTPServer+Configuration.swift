@@ -44,6 +44,15 @@ extension HTTPServer {
         public var writeTimeout: Duration = .seconds(30)
         /// How long `shutdown()` waits for in-flight requests before closing everything.
         public var shutdownGracePeriod: Duration = .seconds(10)
+        /// While shutting down, how long a connection that has not yet delivered a complete
+        /// request may take to do so; that request is then served with `Connection: close`.
+        ///
+        /// A client whose connect completed just before shutdown (accepted, or still in the
+        /// listen backlog) has usually sent or is about to send its request: closing at once
+        /// would reset it. Idle keep-alive connections get no such grace (RFC 9112 §9.6 lets a
+        /// server close them). Keep it far below `shutdownGracePeriod`: a silent connection
+        /// holds shutdown this long.
+        public var shutdownRequestGrace: Duration = .milliseconds(200)
         /// After an error response, how long unread request bytes are drained before closing,
         /// so the client sees the response instead of a TCP reset.
         public var lingerTimeout: Duration = .seconds(2)

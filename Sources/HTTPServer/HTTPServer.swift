@@ -77,7 +77,9 @@ public final class HTTPServer: @unchecked Sendable {
 
     /// Starts a graceful shutdown and returns at once; idempotent.
     ///
-    /// Stops accepting, closes idle connections, lets in-flight requests finish within
+    /// Stops accepting (after taking in the connections already in the listen backlog), closes
+    /// idle keep-alive connections, gives connections without a complete request yet
+    /// `shutdownRequestGrace` to deliver one, lets in-flight requests finish within
     /// `shutdownGracePeriod`, then closes the rest. Use `waitUntilStopped()` to wait for it.
     public func shutdown() {
         lock.lock()

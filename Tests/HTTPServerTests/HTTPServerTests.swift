@@ -319,6 +319,82 @@ import Logging
         #expect(elapsedMilliseconds(since: start) < 1500)
     }
 
+    @Test func shutdownServesARequestThatArrivesJustAfterItBeganOnAConnectionMadeBefore() throws {
+        try withServer({ $0.shutdownRequestGrace = .seconds(2) }) { server in
+            let port = server.port
+            let silent = try TestClient(port: port)
+            let partial = try TestClient(port: port)
+            try partial.send("GET /partial HTTP/1.1\r\nHo")
+            sleepMilliseconds(50)  // both accepted
+            server.shutdown()
+            // The listener is closed only once draining has begun: send the rest after that.
+            #expect(connectionsAreRefused(port: port))
+            try silent.send("GET /late HTTP/1.1\r\nHost: t\r\n\r\n")
+            try partial.send("st: t\r\n\r\n")
+            let late = try #require(silent.readResponse())
+            #expect(late.text == "path=/late")
+            #expect(late.headers["Connection"] == "close")
+            #expect(silent.readsEndOfFile())
+            let completed = try #require(partial.readResponse())
+            #expect(completed.text == "path=/partial")
+            #expect(completed.headers["Connection"] == "close")
+            #expect(partial.readsEndOfFile())
+        }
+    }
+
+    @Test func shutdownAnswersConnectionsStillWaitingInTheListenBacklog() throws {
+        let gate = LogGate(prefix: "- - 400")
+        try withServer(logger: gate.logger()) { server in
+            // The I/O thread logs the 400 of a rejected request; the gate holds it there, so
+            // the next connections complete their handshake but stay in the listen backlog.
+            let trigger = try TestClient(port: server.port)
+            try trigger.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n")
+            try #require(gate.waitUntilHolding())
+            let queued = try (0..<5).map { _ in try TestClient(port: server.port) }
+            for (index, client) in queued.enumerated() {
+                try client.send("GET /q\(index) HTTP/1.1\r\nHost: t\r\n\r\n")
+            }
+            server.shutdown()
+            gate.open()
+            for (index, client) in queued.enumerated() {
+                let response = try #require(client.readResponse())
+                #expect(response.text == "path=/q\(index)")
+                #expect(response.headers["Connection"] == "close")
+            }
+            #expect(trigger.readResponse()?.status == 400)
+        }
+    }
+
+    @Test func shutdownClosesIdleKeepAliveAtOnceAndASilentConnectionAfterTheRequestGrace() throws {
+        let server = HTTPServer(
+            configuration: {
+                var configuration = HTTPServer.Configuration(host: "127.0.0.1", port: 0, workerCount: 2)
+                configuration.shutdownRequestGrace = .seconds(1)
+                configuration.shutdownGracePeriod = .seconds(30)
+                return configuration
+            }(), logger: quietLogger()
+        ) { _ in Response(text: "ok") }
+        try server.start()
+        defer {
+            server.shutdown()
+            server.waitUntilStopped()
+        }
+        let silent = try TestClient(port: server.port)
+        let idle = try TestClient(port: server.port)
+        try idle.send(Self.get)
+        #expect(idle.readResponse()?.status == 200)
+        sleepMilliseconds(50)
+        let start = monotonicNanoseconds()
+        server.shutdown()
+        #expect(idle.readsEndOfFile())
+        #expect(elapsedMilliseconds(since: start) < 500)
+        #expect(silent.readsEndOfFile())
+        #expect(elapsedMilliseconds(since: start) >= 900)
+        server.waitUntilStopped()
+        // Bounded by the request grace, not by the 30 s grace period for requests in flight.
+        #expect(elapsedMilliseconds(since: start) < 5000)
+    }
+
     @Test func sigtermStopsAServerThatAskedForSignals() throws {
         let server = HTTPServer(configuration: .init(host: "127.0.0.1", port: 0, workerCount: 1), logger: quietLogger()) { _ in Response() }
         try server.start()

@@ -186,3 +186,80 @@ func sleepMilliseconds(_ milliseconds: Int) {
 func elapsedMilliseconds(since start: UInt64) -> Int {
     Int((monotonicNanoseconds() - start) / 1_000_000)
 }
+
+/// Holds the thread that logs a message starting with `prefix` until `open()`, so a test can
+/// keep the server's I/O thread still (it logs the access line of a rejected request) while
+/// clients queue up in the listen backlog.
+final class LogGate: @unchecked Sendable {
+    let prefix: String
+    private let lock = ConditionLock()
+    private var isOpen = false
+    private var isHolding = false
+
+    init(prefix: String) { self.prefix = prefix }
+
+    /// Called for every log message; blocks (at most 10 s) on a matching one while closed.
+    func pass(_ message: String) {
+        guard message.hasPrefix(prefix) else { return }
+        let deadline = monotonicNanoseconds() + 10_000_000_000
+        lock.lock()
+        defer { lock.unlock() }
+        isHolding = true
+        lock.broadcast()
+        while !isOpen && monotonicNanoseconds() < deadline { lock.wait(timeoutNanoseconds: 50_000_000) }
+    }
+
+    /// Whether some thread is being held, waiting at most `milliseconds` for it to arrive.
+    func waitUntilHolding(milliseconds: Int = 5000) -> Bool {
+        let deadline = monotonicNanoseconds() + UInt64(milliseconds) * 1_000_000
+        lock.lock()
+        defer { lock.unlock() }
+        while !isHolding && monotonicNanoseconds() < deadline { lock.wait(timeoutNanoseconds: 50_000_000) }
+        return isHolding
+    }
+
+    /// Lets the held thread (and every later matching message) through.
+    func open() {
+        lock.withLock {
+            isOpen = true
+            lock.broadcast()
+        }
+    }
+
+    /// A logger at `.info` whose every message goes through this gate.
+    func logger() -> Logger {
+        var logger = Logger(label: "test") { _ in GateLogHandler(gate: self) }
+        logger.logLevel = .info
+        return logger
+    }
+}
+
+/// A log handler that discards messages after passing them through a `LogGate`.
+struct GateLogHandler: LogHandler {
+    let gate: LogGate
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .info
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        gate.pass(message.description)
+    }
+}
+
+/// Whether connecting to `port` is refused (the listener closed) within `milliseconds`.
+func connectionsAreRefused(port: Int, withinMilliseconds milliseconds: Int = 2000) -> Bool {
+    let start = monotonicNanoseconds()
+    while elapsedMilliseconds(since: start) < milliseconds {
+        do {
+            _ = try TestClient(port: port)  // still listening: closed again at once
+        } catch {
+            return true
+        }
+        sleepMilliseconds(10)
+    }
+    return false
+}

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
 """HTTP clients for the fault and scale-out tests (Tests/faults/run.sh). Standard library only.
 
-load  URL LIST OUT SECONDS THREADS TYPE_ID [--login EMAILS PASSWORD CSRF_COOKIE CSRF_TOKEN]
+load  URL LIST OUT SECONDS THREADS TYPE_ID [--login EMAILS PASSWORD CSRF_COOKIE CSRF_TOKEN] [--stop-file PATH]
     Books continuously: each request takes the next line "token<TAB>csrf<TAB>block" of LIST and POSTs
     /patient/book/<block> with a fresh booking key, on a new connection (Connection: close), so a
     request is either answered or visibly failed. With --login every fourth request is a sign-in
     instead (a slow request: one argon2id verification). Writes one JSON line per request to OUT:
     t (start, epoch s), ms, kind, status (HTTP status, or "refused" when the connection could not be
     made, or "broken" when it failed after the request was sent), block, token, key, location,
-    retry_after, page (the 503 body is the portal's error page).
+    retry_after, page (the 503 body is the portal's error page). With --stop-file it stops starting
+    requests as soon as PATH exists (SECONDS is then only the upper bound), so the caller can end the
+    load a fixed time after an event it waits for.
 race  URL LIST OUT TYPE_ID
     Sends every line of LIST at once (one thread each, released together by a barrier): all for the
     same block. Writes the same JSON lines.
 """
-import http.client, json, sys, threading, time, urllib.parse
+import http.client, json, os, sys, threading, time, urllib.parse
 
 def post(url, path, body, cookie, timeout=15):
     parsed = urllib.parse.urlsplit(url)
@@ -50,14 +52,14 @@ def booking(url, line, key, type_id):
     result.update(kind="book", block=int(block), token=token, key=key)
     return result
 
-def load(url, list_path, out_path, seconds, threads, type_id, login=None):
+def load(url, list_path, out_path, seconds, threads, type_id, login=None, stop_file=None):
     lines = [l.rstrip("\n") for l in open(list_path) if l.strip()]
     lock, results, counter = threading.Lock(), [], [0]
     deadline = time.time() + seconds
     emails = [l.strip() for l in open(login[0])] if login else []
 
     def worker(n):
-        while time.time() < deadline:
+        while time.time() < deadline and not (stop_file and os.path.exists(stop_file)):
             with lock:
                 i = counter[0]
                 counter[0] += 1
@@ -100,8 +102,15 @@ def race(url, list_path, out_path, type_id):
 
 if __name__ == "__main__":
     if sys.argv[1] == "load":
-        login = sys.argv[9:13] if len(sys.argv) > 8 and sys.argv[8] == "--login" else None
-        load(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), int(sys.argv[6]), sys.argv[7], login)
+        login, stop_file, options = None, None, sys.argv[8:]
+        while options:
+            if options[0] == "--login" and len(options) >= 5:
+                login, options = options[1:5], options[5:]
+            elif options[0] == "--stop-file" and len(options) >= 2:
+                stop_file, options = options[1], options[2:]
+            else:
+                sys.exit(__doc__)
+        load(sys.argv[2], sys.argv[3], sys.argv[4], float(sys.argv[5]), int(sys.argv[6]), sys.argv[7], login, stop_file)
     elif sys.argv[1] == "race":
         race(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5])
     else:
