@@ -1,47 +1,41 @@
 import Foundation
+import Scheduling
 
 /// Formats instants for people, always in the clinic's time zone (never the server's).
 ///
-/// Formatters are costly to build, so one is cached per (zone, pattern) behind a lock.
+/// Written out from the wall-clock date and time (`Scheduling`'s `LocalDate`/`LocalTime`, exact across
+/// daylight-saving changes) with English names, the output `DateFormatter` gives for `en_GB`. A list page
+/// formats a time per row; Foundation's formatters are not thread-safe, so they had to sit behind one
+/// process-wide lock, and each call went through ICU.
 public enum TimeFormatting {
-    private static let lock = NSLock()
-    nonisolated(unsafe) private static var cache: [String: DateFormatter] = [:]
-
-    private static func formatter(_ pattern: String, _ zone: TimeZone) -> DateFormatter {
-        let key = zone.identifier + "|" + pattern
-        return lock.withLock {
-            if let cached = cache[key] { return cached }
-            let formatter = DateFormatter()
-            formatter.locale = Locale(identifier: "en_GB")
-            formatter.timeZone = zone
-            formatter.dateFormat = pattern
-            cache[key] = formatter
-            return formatter
-        }
-    }
+    private static let weekdayNames = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+    private static let monthNames = ["January", "February", "March", "April", "May", "June", "July", "August",
+                                     "September", "October", "November", "December"]
 
     /// "Mon 15 Jun 2026, 09:20".
     public static func dateTime(_ date: Date, in zone: TimeZone) -> String {
-        let formatter = formatter("EEE d MMM yyyy, HH:mm", zone)
-        return lock.withLock { formatter.string(from: date) }
+        let day = LocalDate.of(date, in: zone)
+        return shortDay(day) + " " + String(day.year) + ", " + LocalTime.of(date, in: zone).hhmm
     }
 
     /// "Monday 15 June 2026".
     public static func longDate(_ date: Date, in zone: TimeZone) -> String {
-        let formatter = formatter("EEEE d MMMM yyyy", zone)
-        return lock.withLock { formatter.string(from: date) }
+        let day = LocalDate.of(date, in: zone)
+        return weekdayNames[day.weekday.rawValue - 1] + " " + String(day.day) + " " + monthNames[day.month - 1] + " " + String(day.year)
     }
 
     /// "Mon 15 Jun".
     public static func shortDate(_ date: Date, in zone: TimeZone) -> String {
-        let formatter = formatter("EEE d MMM", zone)
-        return lock.withLock { formatter.string(from: date) }
+        shortDay(LocalDate.of(date, in: zone))
     }
 
     /// "09:20".
     public static func time(_ date: Date, in zone: TimeZone) -> String {
-        let formatter = formatter("HH:mm", zone)
-        return lock.withLock { formatter.string(from: date) }
+        LocalTime.of(date, in: zone).hhmm
+    }
+
+    private static func shortDay(_ day: LocalDate) -> String {
+        String(weekdayNames[day.weekday.rawValue - 1].prefix(3)) + " " + String(day.day) + " " + String(monthNames[day.month - 1].prefix(3))
     }
 
     /// "Europe/Berlin (CEST)": the zone named as the clinic knows it, with the abbreviation in force at `date`.

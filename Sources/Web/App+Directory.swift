@@ -85,10 +85,15 @@ extension App {
                     extra: (BookableBlock) -> [String: Any]) -> [String: Any] {
         let byDay = Dictionary(grouping: blocks) { LocalDate.of($0.range.start, in: zone) }
         let range = week.range(in: zone)
+        // A doctor works in one or two clinics: resolve each zone once, not once per slot.
+        var zones: [String: TimeZone] = [zone.identifier: zone]
+        for identifier in Set(blocks.map(\.clinicTimeZone)) where zones[identifier] == nil {
+            zones[identifier] = TimeZone(identifier: identifier) ?? zone
+        }
         let days = week.days.map { day -> [String: Any] in
             let noon = day.range(in: zone).start.addingTimeInterval(12 * 3600)
             let slots = (byDay[day] ?? []).map { block -> [String: Any] in
-                let blockZone = TimeZone(identifier: block.clinicTimeZone) ?? zone
+                let blockZone = zones[block.clinicTimeZone] ?? zone
                 var label = TimeFormatting.time(block.range.start, in: blockZone) + "–" + TimeFormatting.time(block.range.end, in: blockZone)
                 if blockZone.identifier != zone.identifier { label += " " + TimeFormatting.zoneName(blockZone, at: block.range.start) }
                 var slot: [String: Any] = ["id": String(block.id), "label": label]

@@ -52,6 +52,38 @@ struct TimeFormattingTests {
         #expect(TimeFormatting.zoneName(TimeZone(identifier: "Europe/Berlin")!, at: instant).hasPrefix("Europe/Berlin"))
     }
 
+    @Test(arguments: ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "Asia/Kolkata", "Australia/Lord_Howe", "Pacific/Chatham", "UTC"])
+    func formatsMatchFoundationsEnglishFormatterAcrossTheYears(zoneName: String) {
+        let zone = TimeZone(identifier: zoneName)!
+        var formatters: [String: DateFormatter] = [:]
+        func foundation(_ pattern: String, _ date: Date) -> String {
+            if formatters[pattern] == nil {
+                let formatter = DateFormatter()
+                formatter.locale = Locale(identifier: "en_GB")
+                formatter.timeZone = zone
+                formatter.dateFormat = pattern
+                formatters[pattern] = formatter
+            }
+            return formatters[pattern]!.string(from: date)
+        }
+        var generator = SystemRandomNumberGenerator()
+        // Instants from 2020 to 2032, plus the hours around this zone's 2026 daylight-saving changes.
+        var instants = (0..<300).map { _ in Date(timeIntervalSince1970: Double.random(in: 1_577_836_800...1_988_150_400, using: &generator)) }
+        var probe = Date(timeIntervalSince1970: 1_767_225_600)  // 2026-01-01
+        while probe.timeIntervalSince1970 < 1_798_761_600 {
+            if let change = zone.nextDaylightSavingTimeTransition(after: probe) {
+                instants += stride(from: -7200.0, through: 7200, by: 900).map { change.addingTimeInterval($0) }
+                probe = change.addingTimeInterval(1)
+            } else { break }
+        }
+        for instant in instants {
+            #expect(TimeFormatting.dateTime(instant, in: zone) == foundation("EEE d MMM yyyy, HH:mm", instant), "\(instant)")
+            #expect(TimeFormatting.longDate(instant, in: zone) == foundation("EEEE d MMMM yyyy", instant), "\(instant)")
+            #expect(TimeFormatting.shortDate(instant, in: zone) == foundation("EEE d MMM", instant), "\(instant)")
+            #expect(TimeFormatting.time(instant, in: zone) == foundation("HH:mm", instant), "\(instant)")
+        }
+    }
+
     @Test func zoneNamesFollowDaylightSavingEvenWhenRemembered() {
         let berlin = TimeZone(identifier: "Europe/Berlin")!
         let summer = Date(timeIntervalSince1970: 1_782_028_800)  // 2026-06-21
