@@ -35,21 +35,25 @@ run: build-release
 
 ## make test: the same set-up, then every test. Database tests start their own throwaway
 ## PostgreSQL (Sources/TestSupport) and stop it when the run ends; then the browser tests
-## (Tests/e2e: installs Chromium and a Python venv under .build/).
+## (Tests/e2e: installs Chromium and a Python venv under .build/), the fault and scale-out tests
+## (Tests/faults) and the attack tools (Tests/e2e attack mode). About 12 minutes on 2 cores.
 test: deps
+	$(call install_missing,$(TEST_PACKAGES))
 	$(SWIFT) build --build-tests $(SWIFT_FLAGS)
 	$(SWIFT) test --skip-build $(SWIFT_FLAGS)
 	Tests/e2e/run.sh .build/debug/clinic flows
+	CLINIC_BIN=.build/debug/clinic Tests/faults/run.sh
+	Tests/e2e/run.sh .build/debug/clinic attack
 
-## make faults: PostgreSQL restarted, SIGKILL and SIGTERM under booking load, two processes
-## behind nginx (Tests/faults, about a minute, loopback only).
+## make faults: only the fault tests of make test: PostgreSQL restarted, SIGKILL and SIGTERM under
+## booking load, two processes behind nginx (Tests/faults, about a minute, loopback only).
 faults: deps
 	$(call install_missing,$(TEST_PACKAGES))
 	$(SWIFT) build --product clinic $(SWIFT_FLAGS)
 	CLINIC_BIN=.build/debug/clinic Tests/faults/run.sh
 
-## make proof: attack tools someone else wrote (slowhttptest, wapiti, sqlmap) against a local
-## instance behind a TLS proxy, loopback only and bounded in time.
+## make proof: only the attack tools of make test, written by others (slowhttptest, wapiti, sqlmap),
+## against a local instance behind a TLS proxy, loopback only and bounded in time (about 5 minutes).
 proof: deps
 	$(SWIFT) build --product clinic $(SWIFT_FLAGS)
 	Tests/e2e/run.sh .build/debug/clinic attack
