@@ -67,14 +67,9 @@ cluster_init "$WORK/pg" "fsync = off" "synchronous_commit = off" "full_page_writ
     "shared_buffers = 512MB" "maintenance_work_mem = 256MB" "work_mem = 16MB" "max_wal_size = 4GB" \
     "checkpoint_timeout = 30min" "autovacuum = off"
 cluster_start
-cluster_psql postgres -c "CREATE DATABASE bench"
+cluster_seed_base bench "$BIN" "$PASSWORD" 270 95 "$PATIENTS"
 BENCH_URL="$(cluster_url bench)"
-"$BIN" migrate --database-url "$BENCH_URL" --log-level warning >/dev/null
-printf '%s\n' "$PASSWORD" | "$BIN" create-admin --database-url "$BENCH_URL" --log-level warning \
-    --email admin@bench.test --name "Bench Admin" >/dev/null 2>"$WORK/create-admin.log" \
-    || { cat "$WORK/create-admin.log" >&2; exit 1; }
-HASH="$(cluster_psql bench -At -c "SELECT password_hash FROM users WHERE email = 'admin@bench.test'")"
-cluster_psql bench -v hash="$HASH" -v past_days=270 -v future_days=95 -v patients="$PATIENTS" -f "$HERE/seed_base.sql" >/dev/null
+HASH="$CLUSTER_ADMIN_HASH"
 # Copies share the accounts and blocks; each gets its own appointments.
 cluster_psql postgres -c "CREATE DATABASE small TEMPLATE bench" -c "CREATE DATABASE large TEMPLATE bench"
 log "accounts and blocks seeded ($(elapsed)); adding appointments and audit rows"
@@ -101,12 +96,7 @@ seed_appointments small 9000 1 1000
 wait $BENCH_SEED; wait $LARGE_SEED; wait $AUDIT_SEED
 
 for db in bench small large; do
-    # Sessions as SessionStore.create stores them: SHA-256 of the token, never the token.
-    cluster_psql "$db" -c "
-        INSERT INTO sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, ip, user_agent)
-        SELECT encode(sha256(convert_to('bench-u-' || id, 'UTF8')), 'hex'), id, 'csrf-' || id, now(), now(),
-               now() + interval '12 hours', '127.0.0.1', 'bench'
-        FROM users" >/dev/null
+    cluster_seed_sessions "$db" bench-u-
     cluster_psql "$db" -c "VACUUM ANALYZE" >/dev/null &
     BACKGROUND_PIDS="$BACKGROUND_PIDS $!"
 done

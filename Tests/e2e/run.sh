@@ -86,24 +86,9 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT TERM
 
-free_port() {  # a free loopback port in E2E_PORTS, not one of the arguments
-    "$VENV/bin/python" - "$E2E_PORTS" "$@" <<'PY'
-import socket, sys
-low, high = map(int, sys.argv[1].split("-"))
-taken = {int(p) for p in sys.argv[2:]}
-for port in range(low, high + 1):
-    if port in taken:
-        continue
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", port))
-        except OSError:
-            continue
-        print(port)
-        break
-else:
-    sys.exit("no free port in " + sys.argv[1])
-PY
+free_port() {  # a free loopback port in E2E_PORTS, not one of the arguments (portal.free_port)
+    E2E_PORTS="$E2E_PORTS" PYTHONPATH="$ROOT/Tests/e2e" "$VENV/bin/python" -c \
+        'import sys; from portal import free_port; print(free_port(int(p) for p in sys.argv[1:]))' "$@"
 }
 
 healthy() {  # url [ca-file]: 200 within 2 s

@@ -57,20 +57,10 @@ check() {  # description command...
 # --- cluster, schema, a small data set ----------------------------------------------------------
 cluster_init "$WORK/pg" "shared_buffers = 128MB"
 cluster_start
-cluster_psql postgres -c "CREATE DATABASE faults"
+cluster_seed_base faults "$BIN" "$PASSWORD" 7 60 3000
 DB_URL="$(cluster_url faults)"
-"$BIN" migrate --database-url "$DB_URL" --log-level warning >/dev/null
-printf '%s\n' "$PASSWORD" | "$BIN" create-admin --database-url "$DB_URL" --log-level warning \
-    --email admin@faults.test --name "Fault Admin" >/dev/null 2>"$WORK/create-admin.log" \
-    || { cat "$WORK/create-admin.log" >&2; exit 1; }
-HASH="$(cluster_psql faults -At -c "SELECT password_hash FROM users WHERE email = 'admin@faults.test'")"
-cluster_psql faults -v hash="$HASH" -v past_days=7 -v future_days=60 -v patients=3000 \
-    -f "$ROOT/Tests/bench/seed_base.sql" >/dev/null
-cluster_psql faults -c "
-    INSERT INTO sessions (token_hash, user_id, csrf_secret, created_at, last_seen_at, expires_at, ip, user_agent)
-    SELECT encode(sha256(convert_to('fault-u-' || id, 'UTF8')), 'hex'), id, 'csrf-' || id, now(), now(),
-           now() + interval '12 hours', '127.0.0.1', 'faults'
-    FROM users" -c "ANALYZE" >/dev/null
+cluster_seed_sessions faults fault-u-
+cluster_psql faults -c "ANALYZE" >/dev/null
 TYPE_ID=$(cluster_psql faults -At -c "SELECT id FROM appointment_types WHERE name = 'Consultation'")
 cluster_psql faults -At -c "SELECT email FROM users WHERE role = 'patient' ORDER BY id LIMIT 200" > "$WORK/emails.list"
 
