@@ -68,11 +68,9 @@ extension App {
             "next": Routes.doctor(id, week: week.nextStart),
             "action": Routes.doctor(id),
             "directory": Routes.doctors,
+            // nil when that week lies wholly in the past: the renderer treats a nil optional as missing.
+            "previous": pagerLink(week.previousStart, today: LocalDate.of(ctx.now, in: zone)) { Routes.doctor(id, week: $0) } as Any,
         ]) { _, new in new }
-        // Keys are set only when present: an optional inside `Any` would not read as "missing" to Mustache.
-        if let previous = pagerLink(week.previousStart, today: LocalDate.of(ctx.now, in: zone), { Routes.doctor(id, week: $0) }) {
-            values["previous"] = previous
-        }
         return try ctx.page("doctors_week", title: ctx.t("booking.week.title", ["name": doctor.name]), values)
     }
 

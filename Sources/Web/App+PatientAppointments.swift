@@ -234,11 +234,10 @@ extension App {
             "next": Routes.rescheduleAppointment(appointment.id, week: week.nextStart),
             "action": Routes.rescheduleAppointment(appointment.id),
             "back": Routes.patientAppointment(appointment.id),
+            // Either may be nil, which the renderer treats as missing.
+            "problem": (problem ?? (changeable ? nil : ctx.t("booking.reschedule.not_possible"))) as Any,
+            "previous": pagerLink(week.previousStart, today: today) { Routes.rescheduleAppointment(appointment.id, week: $0) } as Any,
         ]) { _, new in new }
-        if let problem = problem ?? (changeable ? nil : ctx.t("booking.reschedule.not_possible")) { values["problem"] = problem }
-        if let previous = pagerLink(week.previousStart, today: today, { Routes.rescheduleAppointment(appointment.id, week: $0) }) {
-            values["previous"] = previous
-        }
         return try ctx.page("reschedule", title: ctx.t("booking.reschedule.title"), status: status, values)
     }
 }
