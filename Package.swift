@@ -22,7 +22,7 @@ let package = Package(
         // MARK: - Infrastructure
         .target(name: "HTTPServer", dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Passwords", dependencies: ["CArgon2"]),
+        .target(name: "Passwords", dependencies: ["CArgon2", "CLinux"]),
 
         // MARK: - Domain and application
         .target(name: "Scheduling"),
@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["Postgres"], path: "Sources/TestSupport"),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PostgresTests", dependencies: ["Postgres", "TestSupport"]),
-        .testTarget(name: "PasswordsTests", dependencies: ["Passwords"]),
+        .testTarget(name: "PasswordsTests", dependencies: ["Passwords", "CLinux"]),
         .testTarget(name: "SchedulingTests", dependencies: ["Scheduling"]),
         .testTarget(name: "ViewsTests", dependencies: ["Views"]),
         .testTarget(name: "WebTests", dependencies: ["Web", "HTTPServer", "Storage", "Postgres", "Views", "Passwords", "Scheduling", "TestSupport"]),

@@ -1,16 +1,30 @@
+import CLinux
 import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
 
+/// Where argon2 computations run: threads of this process (`HashingThreads`) or the hashing helper
+/// process (`HashingProcess`). `run` blocks the caller until the job is done.
+protocol Argon2Runner: AnyObject, Sendable {
+    func run(_ job: Argon2Job) -> Argon2Job.Outcome
+    func stop()
+}
+
 /// A fixed set of threads that run argon2 computations, at a lower scheduling priority.
 ///
-/// A login storm then takes at most `count` cores, and only the time page views leave idle:
-/// the kernel runs the web's worker threads first (nice 10 here versus 0 for them). Linux applies
-/// `setpriority(PRIO_PROCESS, 0, …)` to the calling thread alone, which is what makes this per-thread.
-final class HashingThreads: @unchecked Sendable {
+/// A login storm then takes at most `count` cores, and only the time the other threads of the same
+/// scheduling group leave idle: the kernel runs the web's worker threads first (nice 10 here versus 0
+/// for them). Linux applies `setpriority(PRIO_PROCESS, 0, …)` to the calling thread alone, which is what
+/// makes this per-thread. Niceness only orders threads inside one scheduling group, though; against other
+/// processes (PostgreSQL's backends are each in a session of their own) see `HashingProcess`.
+final class HashingThreads: Argon2Runner, @unchecked Sendable {
     /// The niceness of hashing threads: lower priority than request handling, never starved outright.
     static let niceness: Int32 = 10
+    /// The scheduling slice hashing threads ask for (Linux ≥ 6.12), a tenth of the usual. A thread that just
+    /// started its slice is not preempted until it ends or the next tick (4 ms at HZ=250); with short slices a
+    /// page view's thread waking on the hashing core runs almost at once instead.
+    static let sliceNanoseconds: UInt64 = 100_000
 
     private let condition = NSCondition()
     private var queue: [() -> Void] = []
@@ -20,28 +34,40 @@ final class HashingThreads: @unchecked Sendable {
         for index in 0..<count {
             let thread = Thread { [self] in
                 #if os(Linux)
-                _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+                // The kernel's name for the thread (top, ps -L, perf); Foundation's Thread.name does not set it here.
+                _ = pthread_setname_np(pthread_self(), "argon2-\(index)")
+                if clinic_set_fair_priority(Self.niceness, Self.sliceNanoseconds) != 0 {
+                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
+                }
                 #endif
                 work()
             }
-            thread.name = "argon2-\(index)"
             thread.start()
         }
+    }
+
+    func run(_ job: Argon2Job) -> Argon2Job.Outcome {
+        run { job.perform() }
     }
 
     /// Runs `job` on a hashing thread and returns its result; the caller waits.
     func run<T>(_ job: @escaping () -> T) -> T {
         var result: T?
         let done = DispatchSemaphore(value: 0)
-        condition.lock()
-        queue.append {
+        submit {
             result = job()
             done.signal()
         }
-        condition.signal()
-        condition.unlock()
         done.wait()
         return result!
+    }
+
+    /// Queues `job` for a hashing thread and returns at once.
+    func submit(_ job: @escaping () -> Void) {
+        condition.lock()
+        queue.append(job)
+        condition.signal()
+        condition.unlock()
     }
 
     /// Lets the threads end once the queue is empty (the owning hasher is gone).

@@ -8,9 +8,10 @@ import Foundation
 /// once, and at most `maxWaiting` more wait for one; beyond that a call throws
 /// `PasswordHashingError.busy` at once. A login storm therefore costs a bounded
 /// number of threads and memory, and the worker threads that serve pages stay free
-/// (DESIGN.md §2, Threads). Passwords are normalised to Unicode
-/// NFKC before hashing (NIST SP 800-63B §5.1.1.2), so the same password typed on
-/// different keyboards verifies.
+/// (DESIGN.md §2, Threads). The computations run on low-priority threads of this
+/// process, or in a `HashingProcess` helper when one is given (as `clinic serve` does).
+/// Passwords are normalised to Unicode NFKC before hashing (NIST SP 800-63B §5.1.1.2),
+/// so the same password typed on different keyboards verifies.
 public final class PasswordHasher: @unchecked Sendable {
     /// Salt length in bytes, drawn from the system CSPRNG for each hash.
     public static let saltBytes = 16
@@ -27,7 +28,8 @@ public final class PasswordHasher: @unchecked Sendable {
     /// The most callers allowed to wait for a slot; more are refused with `.busy`.
     public let maxWaiting: Int
 
-    private let threads: HashingThreads
+    private let runner: any Argon2Runner
+    private let permits: DispatchSemaphore
     private let lock = NSLock()
     private var dummyHash: String?
     private var inFlight = 0
@@ -40,16 +42,19 @@ public final class PasswordHasher: @unchecked Sendable {
     ///
     /// `maxConcurrentHashes` defaults to one less than the active cores (at least 1), so a login storm
     /// always leaves a core for page views; `maxWaiting` defaults to the same. Values below 1 (0 for
-    /// waiting) are raised.
+    /// waiting) are raised. With `helper`, the computations run in that process; without, on
+    /// `maxConcurrentHashes` threads of this one.
     public init(
         parameters: Argon2Parameters = .init(),
         maxConcurrentHashes: Int = max(1, ProcessInfo.processInfo.activeProcessorCount - 1),
-        maxWaiting: Int? = nil
+        maxWaiting: Int? = nil,
+        helper: HashingProcess? = nil
     ) {
         self.parameters = parameters
         self.maxConcurrentHashes = max(1, maxConcurrentHashes)
         self.maxWaiting = max(0, maxWaiting ?? self.maxConcurrentHashes)
-        self.threads = HashingThreads(count: self.maxConcurrentHashes)
+        self.runner = helper ?? HashingThreads(count: self.maxConcurrentHashes)
+        self.permits = DispatchSemaphore(value: self.maxConcurrentHashes)
     }
 
     // MARK: - Hashing
@@ -66,22 +71,11 @@ public final class PasswordHasher: @unchecked Sendable {
         defer { Self.wipe(&bytes) }
         var salt = [UInt8](repeating: 0, count: Self.saltBytes)
         fillFromSystemRandom(&salt)
-
-        let p = parameters
-        let length = max(256, argon2_encodedlen(p.iterations, p.memoryKiB, p.parallelism,
-                                                UInt32(Self.saltBytes), UInt32(Self.hashBytes), Argon2_id))
-        var encoded = [CChar](repeating: 0, count: length)
-        let code = try withPermit {
-            bytes.withUnsafeBytes { pwd in
-                argon2id_hash_encoded(p.iterations, p.memoryKiB, p.parallelism,
-                                      pwd.baseAddress, pwd.count, salt, salt.count,
-                                      Self.hashBytes, &encoded, encoded.count)
-            }
+        let outcome = try withPermit(.hash(parameters: parameters, salt: salt, password: bytes))
+        guard outcome.code == ARGON2_OK.rawValue else {
+            throw PasswordHashingError.argon2(code: outcome.code, message: String(cString: argon2_error_message(outcome.code)))
         }
-        guard code == ARGON2_OK.rawValue else {
-            throw PasswordHashingError.argon2(code: code, message: String(cString: argon2_error_message(code)))
-        }
-        return String(decoding: encoded.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return outcome.encoded
     }
 
     /// Whether `password` matches the stored PHC string `phc`.
@@ -93,10 +87,7 @@ public final class PasswordHasher: @unchecked Sendable {
     public func verify(_ password: String, against phc: String) throws -> Bool {
         guard PHCString(phc) != nil, var bytes = Self.normalisedBytes(password) else { return false }
         defer { Self.wipe(&bytes) }
-        let code = try withPermit {
-            bytes.withUnsafeBytes { pwd in argon2id_verify(phc, pwd.baseAddress, pwd.count) }
-        }
-        return code == ARGON2_OK.rawValue
+        return try withPermit(.verify(encoded: phc, password: bytes)).code == ARGON2_OK.rawValue
     }
 
     /// Whether `phc` should be replaced by a fresh hash at the next successful login:
@@ -138,10 +129,10 @@ public final class PasswordHasher: @unchecked Sendable {
         return dummyHash!
     }
 
-    /// Runs `body` on one of the `maxConcurrentHashes` hashing threads, waiting for one only if fewer than
-    /// `maxWaiting` callers already wait. The caller blocks until `body` is done.
+    /// Runs `job` while holding one of the `maxConcurrentHashes` permits, waiting for one only if fewer than
+    /// `maxWaiting` callers already wait. The caller blocks until `job` is done.
     /// - Throws: `PasswordHashingError.busy` when every slot and waiting place is taken.
-    private func withPermit<T>(_ body: @escaping () -> T) throws -> T {
+    private func withPermit(_ job: Argon2Job) throws -> Argon2Job.Outcome {
         lock.lock()
         guard admitted < maxConcurrentHashes + maxWaiting else {
             lock.unlock()
@@ -154,24 +145,24 @@ public final class PasswordHasher: @unchecked Sendable {
             admitted -= 1
             lock.unlock()
         }
-        return threads.run { [self] in
+        permits.wait()
+        defer { permits.signal() }
+        lock.lock()
+        inFlight += 1
+        peakInFlight = max(peakInFlight, inFlight)
+        let now = inFlight
+        let hook = whileHoldingPermit
+        lock.unlock()
+        hook?(now)
+        defer {
             lock.lock()
-            inFlight += 1
-            peakInFlight = max(peakInFlight, inFlight)
-            let now = inFlight
-            let hook = whileHoldingPermit
+            inFlight -= 1
             lock.unlock()
-            hook?(now)
-            defer {
-                lock.lock()
-                inFlight -= 1
-                lock.unlock()
-            }
-            return body()
         }
+        return runner.run(job)
     }
 
-    deinit { threads.stop() }
+    deinit { runner.stop() }
 
     /// Whether a hash or verify started now would be refused with `.busy`: lets a caller refuse a
     /// sign-in before doing any other work for it.
@@ -203,7 +194,7 @@ public final class PasswordHasher: @unchecked Sendable {
     }
 
     /// Overwrites a password copy; best effort, since Swift strings may leave copies elsewhere.
-    private static func wipe(_ bytes: inout [UInt8]) {
+    static func wipe(_ bytes: inout [UInt8]) {
         for index in bytes.indices { bytes[index] = 0 }
     }
 }

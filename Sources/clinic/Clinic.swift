@@ -11,7 +11,7 @@ struct Clinic: ParsableCommand {
             With DATABASE_URL unset, a private PostgreSQL cluster under CLINIC_DATA_DIR (default .data) \
             is started for the command and stopped when it ends.
             """,
-        subcommands: [Serve.self, Migrate.self, CreateAdmin.self, SeedDemo.self],
+        subcommands: [Serve.self, Migrate.self, CreateAdmin.self, SeedDemo.self, HashHelper.self],
         defaultSubcommand: Serve.self
     )
 }

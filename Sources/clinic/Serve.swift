@@ -48,10 +48,16 @@ struct Serve: ParsableCommand {
             DemoData.printLogins(password: password)
         }
 
+        // Hashing runs in a helper process of the lowest priority (see HashingProcess for why not threads here).
+        let helper = HashingProcess(executable: "/proc/self/exe",
+                                    arguments: ["hash-helper", "--threads", "\(hashSlots)", "--parent", "\(getpid())"],
+                                    threads: hashSlots, onProblem: { logger.warning("\($0)") })
+        let hasher = PasswordHasher(maxConcurrentHashes: hashSlots, maxWaiting: max(0, workerCount - pageReserve - hashSlots),
+                                    helper: helper)
         let app = try App(
             settings: App.Settings(secureCookies: secureCookies || environment["SECURE_COOKIES"] == "1",
                                    trustProxy: trustProxy || environment["TRUST_PROXY"] == "1"),
-            database: pool, hasher: PasswordHasher(maxConcurrentHashes: hashSlots, maxWaiting: max(0, workerCount - pageReserve - hashSlots)), clock: SystemClock(),
+            database: pool, hasher: hasher, clock: SystemClock(),
             renderer: TemplateRenderer(directory: templates, reloadOnChange: reloadTemplates),
             catalog: MessageCatalog(directory: templates + "/i18n"),
             staticFiles: StaticFiles(root: publicDirectory), logger: logger)

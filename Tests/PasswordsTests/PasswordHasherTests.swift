@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Testing
 @testable import Passwords
@@ -236,5 +237,9 @@ final class Counter: @unchecked Sendable {
     let niceness = threads.run { getpriority(which, 0) }
     #expect(niceness == HashingThreads.niceness, "argon2 threads run at nice \(HashingThreads.niceness), got \(niceness)")
     #expect(getpriority(which, 0) != HashingThreads.niceness, "the caller's own priority is untouched")
+    // Kernels before 6.12 report no slice for fair threads; where one is reported, it is the short one asked for.
+    let slice = threads.run { clinic_fair_slice() }
+    #expect(slice == 0 || slice == Int64(HashingThreads.sliceNanoseconds), "slice \(slice) ns")
+    #expect(clinic_fair_slice() != Int64(HashingThreads.sliceNanoseconds), "the caller keeps its own slice")
 }
 #endif

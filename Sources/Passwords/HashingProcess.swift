@@ -1,0 +1,280 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs argon2 computations in a helper process of lower priority than everything else on the machine.
+///
+/// Why a process and not just low-priority threads: Linux schedules by group before it schedules by
+/// thread. With autogroups (the default for processes started from a session) every session is one group
+/// of equal weight, and each PostgreSQL backend calls `setsid` and so is a group of its own. A thread at
+/// nice 10 is behind the server's other threads, but its group still weighs as much as a backend's: during
+/// a login storm the argon2 core then made backends that serve page views wait (up to 185 ms, seen with
+/// `perf sched timehist`). The helper starts a session of its own (so an autogroup of its own) and sets that
+/// group's niceness to `groupNiceness`; its threads also run at `HashingThreads.niceness`, which is what
+/// counts when autogroups are off (for example inside a systemd service's cgroup).
+///
+/// The helper is this same executable, started as `<executable> <arguments>` (for `clinic`,
+/// `clinic hash-helper`), talking `HelperWire` frames over a socket pair on its standard input and output.
+/// It ends when its socket closes or the server dies (`PR_SET_PDEATHSIG`). If it cannot be started or dies,
+/// the computation runs on in-process `HashingThreads` instead (the answer is the same, only the isolation
+/// is lost), `onProblem` is told, and the helper is started again at most once per `restartInterval`.
+public final class HashingProcess: Argon2Runner, @unchecked Sendable {
+    /// The autogroup niceness the helper asks for: the lowest weight, so page views always come first.
+    public static let groupNiceness = 19
+    /// The longest a computation may take in the helper before it is presumed hung and killed.
+    static let replyTimeout: DispatchTimeInterval = .seconds(30)
+    /// How often a failed or dead helper is started again.
+    static let restartInterval: Duration = .seconds(1)
+
+    /// Starts a helper and returns its end of the socket and its process id.
+    typealias Spawner = () throws -> (socket: Int32, pid: pid_t?)
+
+    private let spawner: Spawner
+    private let threads: Int
+    private let onProblem: @Sendable (String) -> Void
+    private let lock = NSLock()
+    private var channel: Channel?
+    private var lastStart: ContinuousClock.Instant?
+    private var nextID: UInt32 = 0
+    private var pending: [UInt32: Waiter] = [:]
+    private var stopped = false
+    private var localThreads: HashingThreads?
+
+    /// Starts `executable arguments…` as the helper; `threads` is how many computations the caller runs at once
+    /// (the in-process fallback gets as many threads).
+    public convenience init(executable: String, arguments: [String], threads: Int,
+                            onProblem: @escaping @Sendable (String) -> Void) {
+        self.init(threads: threads, onProblem: onProblem) {
+            try HashingProcess.spawn(executable: executable, arguments: arguments)
+        }
+    }
+
+    init(threads: Int, onProblem: @escaping @Sendable (String) -> Void, spawner: @escaping Spawner) {
+        self.threads = max(1, threads)
+        self.onProblem = onProblem
+        self.spawner = spawner
+        lock.lock()
+        _ = currentChannel()
+        lock.unlock()
+    }
+
+    /// Whether a helper process is running now.
+    var isHelperRunning: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return channel != nil
+    }
+
+    /// The helper's process id, if it is running and is a process (tests may run it on a thread).
+    public var helperPID: pid_t? {
+        lock.lock()
+        defer { lock.unlock() }
+        return channel?.pid
+    }
+
+    func run(_ job: Argon2Job) -> Argon2Job.Outcome {
+        if let outcome = runInHelper(job) { return outcome }
+        lock.lock()
+        if stopped {
+            lock.unlock()
+            return job.perform()
+        }
+        if localThreads == nil { localThreads = HashingThreads(count: threads) }
+        let local = localThreads!
+        lock.unlock()
+        return local.run(job)
+    }
+
+    /// Shuts the helper's socket, which ends the helper, and lets the fallback threads end.
+    func stop() {
+        lock.lock()
+        stopped = true
+        let current = channel
+        channel = nil
+        let local = localThreads
+        lock.unlock()
+        current?.shutDown()
+        local?.stop()
+    }
+
+    deinit { stop() }
+
+    // MARK: - Internals
+
+    private func runInHelper(_ job: Argon2Job) -> Argon2Job.Outcome? {
+        let waiter = Waiter()
+        lock.lock()
+        guard let current = currentChannel() else {
+            lock.unlock()
+            return nil
+        }
+        nextID &+= 1
+        let id = nextID
+        pending[id] = waiter
+        var frame = HelperWire.request(id: id, job: job)
+        // Under the lock, so frames from several callers never interleave; a frame is a few hundred bytes.
+        let sent = HelperWire.writeAll(current.socket, frame)
+        let writeError = errno
+        PasswordHasher.wipe(&frame)
+        if !sent { pending[id] = nil }
+        lock.unlock()
+        guard sent else {
+            lost(current, because: "could not write to the hashing helper: \(String(cString: strerror(writeError)))")
+            return nil
+        }
+        guard waiter.done.wait(timeout: .now() + Self.replyTimeout) == .success else {
+            lock.lock()
+            pending[id] = nil
+            lock.unlock()
+            current.kill()
+            lost(current, because: "the hashing helper did not answer in time")
+            return nil
+        }
+        return waiter.outcome
+    }
+
+    /// The running helper's channel, starting one if none runs and the last start is long enough ago.
+    /// Called with `lock` held.
+    private func currentChannel() -> Channel? {
+        if let channel { return channel }
+        guard !stopped else { return nil }
+        let now = ContinuousClock.now
+        if let lastStart, now - lastStart < Self.restartInterval { return nil }
+        lastStart = now
+        do {
+            let (socket, pid) = try spawner()
+            let started = Channel(socket: socket, pid: pid)
+            channel = started
+            let reader = Thread { [weak self] in
+                self?.readReplies(from: started)
+                started.finish()
+            }
+            reader.name = "argon2-helper-reader"
+            reader.start()
+            return started
+        } catch {
+            onProblem("could not start the hashing helper (hashing in this process instead): \(error)")
+            return nil
+        }
+    }
+
+    /// Hands each reply to its waiter until the helper's socket closes; then fails what is still waiting.
+    /// The reader thread alone closes the socket afterwards (`Channel.finish`), so no read meets a reused descriptor.
+    private func readReplies(from current: Channel) {
+        while let body = HelperWire.readFrame(current.socket) {
+            guard let (id, outcome) = HelperWire.parseReply(body) else { break }
+            lock.lock()
+            let waiter = pending.removeValue(forKey: id)
+            lock.unlock()
+            waiter?.finish(outcome)
+        }
+        lost(current, because: "the hashing helper ended")
+    }
+
+    /// Forgets `current` (once), fails its waiters so they compute in-process, and reaps the process.
+    private func lost(_ current: Channel, because reason: String) {
+        lock.lock()
+        guard channel === current else {
+            lock.unlock()
+            return
+        }
+        channel = nil
+        let orphans = pending
+        pending = [:]
+        let wasStopped = stopped
+        lock.unlock()
+        for waiter in orphans.values { waiter.finish(nil) }
+        current.shutDown()
+        if !wasStopped { onProblem("\(reason); hashing in this process until it is restarted") }
+    }
+
+    /// One started helper: its socket, and its process (reaped when the channel closes).
+    private final class Channel: @unchecked Sendable {
+        let socket: Int32
+        let pid: pid_t?
+
+        init(socket: Int32, pid: pid_t?) {
+            self.socket = socket
+            self.pid = pid
+        }
+
+        func kill() {
+            if let pid { _ = Glibc.kill(pid, SIGKILL) }
+        }
+
+        /// Shuts the socket both ways: the helper reads end of file and exits, and the reader thread wakes.
+        func shutDown() {
+            _ = shutdown(socket, Int32(SHUT_RDWR))
+        }
+
+        /// Closes the socket and reaps the process; called once, by the reader thread, when it is done.
+        func finish() {
+            Glibc.close(socket)
+            guard let pid else { return }
+            var status: Int32 = 0
+            while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        }
+    }
+
+    private final class Waiter: @unchecked Sendable {
+        let done = DispatchSemaphore(value: 0)
+        private(set) var outcome: Argon2Job.Outcome?
+
+        func finish(_ outcome: Argon2Job.Outcome?) {
+            self.outcome = outcome
+            done.signal()
+        }
+    }
+
+    // MARK: - Starting the helper
+
+    /// What went wrong starting the helper.
+    struct SpawnError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    /// `posix_spawn`s `executable` with one end of a socket pair as its standard input and output, in a session
+    /// of its own, with default signal handling and no other descriptor of ours.
+    static func spawn(executable: String, arguments: [String]) throws -> (socket: Int32, pid: pid_t?) {
+        var ends: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &ends) == 0 else {
+            throw SpawnError(description: "socketpair: \(String(cString: strerror(errno)))")
+        }
+        defer { Glibc.close(ends[1]) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 0)
+        posix_spawn_file_actions_adddup2(&actions, ends[1], 1)
+        // glibc ≥ 2.34; the Swift Glibc module does not import it, so it is looked up at run time.
+        typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+        if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
+            _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
+        }
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var noSignals = sigset_t(), defaultSignals = sigset_t()
+        sigemptyset(&noSignals)
+        sigemptyset(&defaultSignals)
+        for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&defaultSignals, signal) }
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        // POSIX_SPAWN_SETSID (glibc's value; not exported to Swift): a session, hence an autogroup, of its own.
+        let setSession: Int32 = 0x80
+        posix_spawnattr_setflags(&attributes, Int16(Int32(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF) | setSession))
+
+        let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
+        defer { argv.forEach { free($0) } }
+        var pid = pid_t()
+        let spawned = posix_spawn(&pid, executable, &actions, &attributes, argv, environ)
+        guard spawned == 0 else {
+            Glibc.close(ends[0])
+            throw SpawnError(description: "\(executable): \(String(cString: strerror(spawned)))")
+        }
+        return (ends[0], pid)
+    }
+}
