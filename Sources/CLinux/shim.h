@@ -39,3 +39,31 @@ static inline int64_t clinic_fair_slice(void) {
     if (syscall(SYS_sched_getattr, 0, &attr, sizeof attr, 0) != 0) return -1;
     return (int64_t)attr.runtime;
 }
+
+// Pins the calling thread to one CPU: the `index`-th (0 = the last) of the CPUs it may run on, counted from the end.
+// Returns that CPU, or -1 without changing anything when the thread may run on fewer than `index` + 2 CPUs (so at
+// least the first allowed CPU is always left to other threads) or the kernel refuses. Raw system calls: glibc
+// declares sched_{get,set}affinity and the CPU_* macros only under _GNU_SOURCE.
+static inline int clinic_pin_to_cpu_from_end(int index) {
+    enum { words = 1024 / (8 * sizeof(unsigned long)), bits = 8 * sizeof(unsigned long) };
+    unsigned long allowed[words] = { 0 };
+    long bytes = syscall(SYS_sched_getaffinity, 0, sizeof allowed, allowed);
+    if (bytes <= 0 || index < 0) return -1;
+    int count = 0;
+    for (int cpu = 0; cpu < (int)(bytes * 8); cpu++) count += (int)((allowed[cpu / bits] >> (cpu % bits)) & 1UL);
+    if (count < index + 2) return -1;
+    int seen = 0;
+    for (int cpu = (int)(bytes * 8) - 1; cpu >= 0; cpu--) {
+        if (!((allowed[cpu / bits] >> (cpu % bits)) & 1UL) || seen++ < index) continue;
+        unsigned long one[words] = { 0 };
+        one[cpu / bits] = 1UL << (cpu % bits);
+        return syscall(SYS_sched_setaffinity, 0, sizeof one, one) == 0 ? cpu : -1;
+    }
+    return -1;
+}
+
+// The CPU the calling thread runs on now, or -1.
+static inline int clinic_current_cpu(void) {
+    unsigned cpu = 0;
+    return syscall(SYS_getcpu, &cpu, (void *)0, (void *)0) == 0 ? (int)cpu : -1;
+}

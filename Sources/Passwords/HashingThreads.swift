@@ -26,24 +26,39 @@ final class HashingThreads: Argon2Runner, @unchecked Sendable {
     /// page view's thread waking on the hashing core runs almost at once instead.
     static let sliceNanoseconds: UInt64 = 100_000
 
+    /// The CPU each thread is pinned to (nil: not pinned), once the threads have started.
+    private(set) var pinnedCPUs: [Int32?]
+
     private let condition = NSCondition()
     private var queue: [() -> Void] = []
     private var stopping = false
 
+    /// Starts `count` threads. Thread `i` is pinned to the `i`-th CPU from the end of those the process may use, as
+    /// long as that leaves the first one free: argon2 streams through `memoryKiB` of memory per hash, and pinned, it
+    /// wears out one core's caches instead of every core's (a storm's page p99 on the bench data halved; see README).
     init(count: Int) {
+        pinnedCPUs = Array(repeating: nil, count: count)
+        let started = DispatchGroup()
         for index in 0..<count {
+            started.enter()
             let thread = Thread { [self] in
                 #if os(Linux)
+                let cpu = clinic_pin_to_cpu_from_end(Int32(index))
+                condition.lock()
+                pinnedCPUs[index] = cpu >= 0 ? cpu : nil
+                condition.unlock()
                 // The kernel's name for the thread (top, ps -L, perf); Foundation's Thread.name does not set it here.
                 _ = pthread_setname_np(pthread_self(), "argon2-\(index)")
                 if clinic_set_fair_priority(Self.niceness, Self.sliceNanoseconds) != 0 {
                     _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
                 }
                 #endif
+                started.leave()
                 work()
             }
             thread.start()
         }
+        started.wait()
     }
 
     func run(_ job: Argon2Job) -> Argon2Job.Outcome {

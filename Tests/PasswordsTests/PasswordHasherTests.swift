@@ -242,4 +242,22 @@ final class Counter: @unchecked Sendable {
     #expect(slice == 0 || slice == Int64(HashingThreads.sliceNanoseconds), "slice \(slice) ns")
     #expect(clinic_fair_slice() != Int64(HashingThreads.sliceNanoseconds), "the caller keeps its own slice")
 }
+
+@Test func hashingThreadsArePinnedToTheLastCPUsAndLeaveTheFirstFree() {
+    let cores = ProcessInfo.processInfo.activeProcessorCount
+    let threads = HashingThreads(count: 1)
+    defer { threads.stop() }
+    if cores >= 2 {
+        let pinned = threads.pinnedCPUs[0]
+        #expect(pinned != nil && pinned! > 0, "pinned to \(String(describing: pinned)), not the first CPU")
+        for _ in 0..<5 { #expect(threads.run { clinic_current_cpu() } == pinned!) }
+        #expect(clinic_pin_to_cpu_from_end(Int32(cores - 1)) == -1, "never the first of the allowed CPUs")
+    } else {
+        #expect(threads.pinnedCPUs[0] == nil, "one CPU: nothing to pin")
+    }
+    // As many threads as CPUs: the last thread stays unpinned, so the first CPU is never taken.
+    let all = HashingThreads(count: cores)
+    defer { all.stop() }
+    #expect(all.pinnedCPUs.last! == nil)
+}
 #endif
