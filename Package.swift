@@ -21,7 +21,7 @@ let package = Package(
 
         // MARK: - Infrastructure
         .target(name: "HTTPServer", dependencies: ["CLinux", .product(name: "Logging", package: "swift-log")]),
-        .target(name: "Postgres", dependencies: ["CLibPQ", .product(name: "Logging", package: "swift-log")]),
+        .target(name: "Postgres", dependencies: ["CLibPQ", "CLinux", .product(name: "Logging", package: "swift-log")]),
         .target(name: "Passwords", dependencies: ["CArgon2", "CLinux"]),
 
         // MARK: - Domain and application

@@ -3,7 +3,10 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -66,4 +69,22 @@ static inline int clinic_pin_to_cpu_from_end(int index) {
 static inline int clinic_current_cpu(void) {
     unsigned cpu = 0;
     return syscall(SYS_getcpu, &cpu, (void *)0, (void *)0) == 0 ? (int)cpu : -1;
+}
+
+// Makes a posix_spawn child start from a clean slate, after the caller's own file actions: every descriptor from 3
+// up closed (posix_spawn_file_actions_addclosefrom_np, glibc >= 2.34, looked up at run time), no signal blocked,
+// and SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP and SIGCHLD at their default actions whatever the parent does
+// with them. `extra_flags` is added to the spawn flags (e.g. glibc's POSIX_SPAWN_SETSID, 0x80).
+static inline void clinic_spawn_clean(posix_spawn_file_actions_t *actions, posix_spawnattr_t *attributes, short extra_flags) {
+    typedef int (*close_from_t)(posix_spawn_file_actions_t *, int);
+    close_from_t close_from = (close_from_t)dlsym((void *)0, "posix_spawn_file_actions_addclosefrom_np");
+    if (close_from) close_from(actions, 3);
+    sigset_t none, defaults;
+    sigemptyset(&none);
+    sigemptyset(&defaults);
+    const int signals[] = { SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD };
+    for (unsigned i = 0; i < sizeof signals / sizeof signals[0]; i++) sigaddset(&defaults, signals[i]);
+    posix_spawnattr_setsigmask(attributes, &none);
+    posix_spawnattr_setsigdefault(attributes, &defaults);
+    posix_spawnattr_setflags(attributes, (short)(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF | extra_flags));
 }

@@ -1,3 +1,4 @@
+import CLinux
 import Foundation
 import Logging
 
@@ -426,12 +427,8 @@ private func runProcess(_ executable: String, _ arguments: [String]) throws -> (
     posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
     posix_spawn_file_actions_addopen(&actions, 1, outputPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
-    // glibc ≥ 2.34 / 2.29 extensions the Swift Glibc module does not import; looked up at run time.
-    typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    // glibc ≥ 2.29, not imported by the Swift Glibc module; looked up at run time.
     typealias ChangeDirectory = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
-    if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addclosefrom_np") {
-        _ = unsafeBitCast(symbol, to: CloseFrom.self)(&actions, 3)
-    }
     // The cluster account may not be able to enter our working directory (for example /root).
     if let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "posix_spawn_file_actions_addchdir_np") {
         _ = unsafeBitCast(symbol, to: ChangeDirectory.self)(&actions, "/")
@@ -440,14 +437,9 @@ private func runProcess(_ executable: String, _ arguments: [String]) throws -> (
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)
     defer { posix_spawnattr_destroy(&attributes) }
-    // Start from a clean slate: a server that ignores SIGPIPE or blocks signals must not pass that on.
-    var noSignals = sigset_t(), defaultSignals = sigset_t()
-    sigemptyset(&noSignals)
-    sigemptyset(&defaultSignals)
-    for signal in [SIGPIPE, SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGCHLD] { sigaddset(&defaultSignals, signal) }
-    posix_spawnattr_setsigmask(&attributes, &noSignals)
-    posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
-    posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+    // Start from a clean slate: a server that ignores SIGPIPE or blocks signals must not pass that on, and the
+    // daemon pg_ctl leaves behind holds none of our descriptors.
+    clinic_spawn_clean(&actions, &attributes, 0)
 
     var environment = ProcessInfo.processInfo.environment
     environment["LC_ALL"] = "C"
