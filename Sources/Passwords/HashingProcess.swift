@@ -17,7 +17,9 @@ import Glibc
 ///
 /// The helper is this same executable, started as `<executable> <arguments>` (for `clinic`,
 /// `clinic hash-helper`), talking `HelperWire` frames over a socket pair on its standard input and output.
-/// It ends when its socket closes or the server dies (`PR_SET_PDEATHSIG`). If it cannot be started or dies,
+/// It ends when its socket closes or the server dies (`PR_SET_PDEATHSIG`, which Linux sends when the *thread* that
+/// started it ends: `clinic serve` starts it from its main thread and restarts it from worker threads, which all
+/// live as long as the server; a helper started from a short-lived thread is merely restarted sooner). If it cannot be started or dies,
 /// the computation runs on in-process `HashingThreads` instead (the answer is the same, only the isolation
 /// is lost), `onProblem` is told, and the helper is started again at most once per `restartInterval`.
 public final class HashingProcess: Argon2Runner, @unchecked Sendable {
