@@ -65,6 +65,17 @@ static inline int clinic_pin_to_cpu_from_end(int index) {
     return -1;
 }
 
+// How many CPUs the calling thread may run on, or -1.
+static inline int clinic_allowed_cpu_count(void) {
+    enum { words = 1024 / (8 * sizeof(unsigned long)), bits = 8 * sizeof(unsigned long) };
+    unsigned long allowed[words] = { 0 };
+    long bytes = syscall(SYS_sched_getaffinity, 0, sizeof allowed, allowed);
+    if (bytes <= 0) return -1;
+    int count = 0;
+    for (int cpu = 0; cpu < (int)(bytes * 8); cpu++) count += (int)((allowed[cpu / bits] >> (cpu % bits)) & 1UL);
+    return count;
+}
+
 // The CPU the calling thread runs on now, or -1.
 static inline int clinic_current_cpu(void) {
     unsigned cpu = 0;

@@ -35,15 +35,11 @@ enum Argon2Job: Equatable {
         }
     }
 
-    /// Overwrites the password bytes this value holds; best effort, like `PasswordHasher.wipe`.
-    mutating func wipePassword() {
+    /// Overwrites the password bytes this value holds, in the storage every copy shares (`PasswordHasher.wipe`).
+    func wipePassword() {
         switch self {
-        case .hash(let parameters, let salt, var password):
+        case .hash(_, _, var password), .verify(_, var password):
             PasswordHasher.wipe(&password)
-            self = .hash(parameters: parameters, salt: salt, password: password)
-        case .verify(let encoded, var password):
-            PasswordHasher.wipe(&password)
-            self = .verify(encoded: encoded, password: password)
         }
     }
 }
@@ -74,6 +70,7 @@ enum HelperWire {
             appendBytes(Array(encoded.utf8), to: &body)
             appendBytes(password, to: &body)
         }
+        defer { PasswordHasher.wipe(&body) }
         return frame(body)
     }
 

@@ -31,7 +31,6 @@ public enum HashingHelper {
             PasswordHasher.wipe(&body)
             guard let (id, job) = request else { return }
             threads.submit {
-                var job = job
                 let outcome = isAcceptable(job) ? job.perform() : Argon2Job.Outcome(code: ARGON2_INCORRECT_PARAMETER.rawValue)
                 job.wipePassword()
                 let reply = HelperWire.reply(id: id, outcome: outcome)
@@ -55,10 +54,20 @@ public enum HashingHelper {
     }
 
     /// Asks for the lowest weight for this process's autogroup (the helper started a session, so the group is
-    /// its own). Kernels without autogroups have no such file; the threads' own niceness still applies.
+    /// its own). Kernels without autogroups have no such file; the threads' own niceness still applies. Without
+    /// CAP_SYS_ADMIN the kernel takes one such change per 100 ms machine-wide and refuses others with EAGAIN (two
+    /// servers starting together), so it tries for up to two seconds, and says so on standard error if it fails.
     private static func lowerPriority() {
-        guard let file = fopen("/proc/self/autogroup", "w") else { return }
-        fputs("\(HashingProcess.groupNiceness)\n", file)
-        fclose(file)
+        let fd = open("/proc/self/autogroup", O_WRONLY)
+        guard fd >= 0 else { return }
+        defer { close(fd) }
+        let line = Array("\(HashingProcess.groupNiceness)\n".utf8)
+        for _ in 0..<20 {
+            if line.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == line.count { return }
+            guard errno == EAGAIN || errno == EINTR else { break }
+            usleep(100_000)
+        }
+        fputs("clinic hash-helper: could not lower its scheduling group's priority: \(String(cString: strerror(errno)))\n",
+              stderr)
     }
 }

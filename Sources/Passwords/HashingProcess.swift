@@ -25,8 +25,6 @@ import Glibc
 public final class HashingProcess: Argon2Runner, @unchecked Sendable {
     /// The autogroup niceness the helper asks for: the lowest weight, so page views always come first.
     public static let groupNiceness = 19
-    /// The longest a computation may take in the helper before it is presumed hung and killed.
-    static let replyTimeout: DispatchTimeInterval = .seconds(30)
     /// How often a failed or dead helper is started again.
     static let restartInterval: Duration = .seconds(1)
 
@@ -34,6 +32,8 @@ public final class HashingProcess: Argon2Runner, @unchecked Sendable {
     typealias Spawner = () throws -> (socket: Int32, pid: pid_t?)
 
     private let spawner: Spawner
+    /// The longest a computation may take in the helper before it is presumed hung and killed.
+    private let replyTimeout: DispatchTimeInterval
     private let threads: Int
     private let onProblem: @Sendable (String) -> Void
     private let lock = NSLock()
@@ -53,13 +53,17 @@ public final class HashingProcess: Argon2Runner, @unchecked Sendable {
         }
     }
 
-    init(threads: Int, onProblem: @escaping @Sendable (String) -> Void, spawner: @escaping Spawner) {
+    init(threads: Int, replyTimeout: DispatchTimeInterval = .seconds(30),
+         onProblem: @escaping @Sendable (String) -> Void, spawner: @escaping Spawner) {
         self.threads = max(1, threads)
+        self.replyTimeout = replyTimeout
         self.onProblem = onProblem
         self.spawner = spawner
+        var problem: String?
         lock.lock()
-        _ = currentChannel()
+        _ = currentChannel(problem: &problem)
         lock.unlock()
+        problem.map(onProblem)
     }
 
     /// Whether a helper process is running now.
@@ -89,15 +93,15 @@ public final class HashingProcess: Argon2Runner, @unchecked Sendable {
         return local.run(job)
     }
 
-    /// Shuts the helper's socket, which ends the helper, and lets the fallback threads end.
+    /// Shuts the helper's socket, which ends the helper, and lets the fallback threads end. Callers still waiting
+    /// for the helper compute in this process instead.
     func stop() {
         lock.lock()
         stopped = true
-        let current = channel
-        channel = nil
         let local = localThreads
+        let current = channel
         lock.unlock()
-        current?.shutDown()
+        if let current { drop(current) }
         local?.stop()
     }
 
@@ -107,16 +111,20 @@ public final class HashingProcess: Argon2Runner, @unchecked Sendable {
 
     private func runInHelper(_ job: Argon2Job) -> Argon2Job.Outcome? {
         let waiter = Waiter()
+        var problem: String?
         lock.lock()
-        guard let current = currentChannel() else {
+        guard let current = currentChannel(problem: &problem) else {
             lock.unlock()
+            problem.map(onProblem)
             return nil
         }
         nextID &+= 1
         let id = nextID
         pending[id] = waiter
         var frame = HelperWire.request(id: id, job: job)
-        // Under the lock, so frames from several callers never interleave; a frame is a few hundred bytes.
+        // Under the lock, so frames from several callers never interleave. It cannot block for long: a frame is at
+        // most `HelperWire.maximumBody`, and the caller's permits keep at most a few outstanding, far below the
+        // socket's buffer.
         let sent = HelperWire.writeAll(current.socket, frame)
         let writeError = errno
         PasswordHasher.wipe(&frame)
@@ -126,7 +134,7 @@ public final class HashingProcess: Argon2Runner, @unchecked Sendable {
             lost(current, because: "could not write to the hashing helper: \(String(cString: strerror(writeError)))")
             return nil
         }
-        guard waiter.done.wait(timeout: .now() + Self.replyTimeout) == .success else {
+        guard waiter.done.wait(timeout: .now() + replyTimeout) == .success else {
             lock.lock()
             pending[id] = nil
             lock.unlock()
@@ -138,8 +146,8 @@ public final class HashingProcess: Argon2Runner, @unchecked Sendable {
     }
 
     /// The running helper's channel, starting one if none runs and the last start is long enough ago.
-    /// Called with `lock` held.
-    private func currentChannel() -> Channel? {
+    /// Called with `lock` held; a failure to start is left in `problem` for the caller to report after unlocking.
+    private func currentChannel(problem: inout String?) -> Channel? {
         if let channel { return channel }
         guard !stopped else { return nil }
         let now = ContinuousClock.now
@@ -149,38 +157,49 @@ public final class HashingProcess: Argon2Runner, @unchecked Sendable {
             let (socket, pid) = try spawner()
             let started = Channel(socket: socket, pid: pid)
             channel = started
+            // Weak: the reader holds the object only while it hands over a reply, so dropping the last other
+            // reference still ends the helper (deinit → stop).
             let reader = Thread { [weak self] in
-                self?.readReplies(from: started)
+                while let body = HelperWire.readFrame(started.socket) {
+                    guard let self, self.deliver(body) else { break }
+                }
+                self?.lost(started, because: "the hashing helper ended")
                 started.finish()
             }
             reader.name = "argon2-helper-reader"
             reader.start()
             return started
         } catch {
-            onProblem("could not start the hashing helper (hashing in this process instead): \(error)")
+            problem = "could not start the hashing helper (hashing in this process instead): \(error)"
             return nil
         }
     }
 
-    /// Hands each reply to its waiter until the helper's socket closes; then fails what is still waiting.
+    /// Hands one reply to its waiter; false for a malformed reply, which ends the channel.
     /// The reader thread alone closes the socket afterwards (`Channel.finish`), so no read meets a reused descriptor.
-    private func readReplies(from current: Channel) {
-        while let body = HelperWire.readFrame(current.socket) {
-            guard let (id, outcome) = HelperWire.parseReply(body) else { break }
-            lock.lock()
-            let waiter = pending.removeValue(forKey: id)
-            lock.unlock()
-            waiter?.finish(outcome)
-        }
-        lost(current, because: "the hashing helper ended")
+    private func deliver(_ body: [UInt8]) -> Bool {
+        guard let (id, outcome) = HelperWire.parseReply(body) else { return false }
+        lock.lock()
+        let waiter = pending.removeValue(forKey: id)
+        lock.unlock()
+        waiter?.finish(outcome)
+        return true
     }
 
-    /// Forgets `current` (once), fails its waiters so they compute in-process, and reaps the process.
+    /// Forgets `current` (once), fails its waiters so they compute in-process, and shuts its socket (the reader
+    /// thread then closes it and reaps the process).
     private func lost(_ current: Channel, because reason: String) {
+        if drop(current) { onProblem("\(reason); hashing in this process until it is restarted") }
+    }
+
+    /// Forgets `current` if it is still the channel in use, fails its waiters and shuts its socket. Returns whether
+    /// it did, and the helper was lost rather than stopped.
+    @discardableResult
+    private func drop(_ current: Channel) -> Bool {
         lock.lock()
         guard channel === current else {
             lock.unlock()
-            return
+            return false
         }
         channel = nil
         let orphans = pending
@@ -189,13 +208,20 @@ public final class HashingProcess: Argon2Runner, @unchecked Sendable {
         lock.unlock()
         for waiter in orphans.values { waiter.finish(nil) }
         current.shutDown()
-        if !wasStopped { onProblem("\(reason); hashing in this process until it is restarted") }
+        return !wasStopped
     }
 
     /// One started helper: its socket, and its process (reaped when the channel closes).
+    ///
+    /// Once the socket is closed its number may belong to anything (a client's connection), and once the process is
+    /// reaped its id may belong to any process: `closed` and `reaped`, set under `lock`, make `shutDown` and `kill`
+    /// do nothing from then on.
     private final class Channel: @unchecked Sendable {
         let socket: Int32
         let pid: pid_t?
+        private let lock = NSLock()
+        private var closed = false
+        private var reaped = false
 
         init(socket: Int32, pid: pid_t?) {
             self.socket = socket
@@ -203,20 +229,34 @@ public final class HashingProcess: Argon2Runner, @unchecked Sendable {
         }
 
         func kill() {
-            if let pid { _ = Glibc.kill(pid, SIGKILL) }
+            lock.lock()
+            defer { lock.unlock() }
+            if let pid, !reaped { _ = Glibc.kill(pid, SIGKILL) }
         }
 
         /// Shuts the socket both ways: the helper reads end of file and exits, and the reader thread wakes.
         func shutDown() {
-            _ = shutdown(socket, Int32(SHUT_RDWR))
+            lock.lock()
+            defer { lock.unlock() }
+            if !closed { _ = shutdown(socket, Int32(SHUT_RDWR)) }
         }
 
-        /// Closes the socket and reaps the process; called once, by the reader thread, when it is done.
+        /// Closes the socket and reaps the process; called once, by the reader thread, when it is done. It waits
+        /// for the exit without reaping first (`WNOWAIT`: the id stays taken by the zombie), so `kill` cannot reach
+        /// another process, and it never holds the lock while the helper is still running.
         func finish() {
+            lock.lock()
+            closed = true
             Glibc.close(socket)
+            lock.unlock()
             guard let pid else { return }
+            var info = siginfo_t()
+            while waitid(P_PID, id_t(pid), &info, WEXITED | WNOWAIT) < 0 && errno == EINTR {}
+            lock.lock()
+            reaped = true
             var status: Int32 = 0
             while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+            lock.unlock()
         }
     }
 

@@ -29,6 +29,8 @@ final class HashingThreads: Argon2Runner, @unchecked Sendable {
 
     /// The CPU each thread is pinned to (nil: not pinned), once the threads have started.
     private(set) var pinnedCPUs: [Int32?]
+    /// Whether the kernel took the short slice and niceness through `sched_setattr` (else only `setpriority`).
+    private(set) var slicesRequested = false
 
     private let condition = NSCondition()
     private var queue: [() -> Void] = []
@@ -51,7 +53,11 @@ final class HashingThreads: Argon2Runner, @unchecked Sendable {
                 condition.unlock()
                 // The kernel's name for the thread (top, ps -L, perf); Foundation's Thread.name does not set it here.
                 _ = pthread_setname_np(pthread_self(), "argon2-\(index)")
-                if clinic_set_fair_priority(Self.niceness, Self.sliceNanoseconds) != 0 {
+                if clinic_set_fair_priority(Self.niceness, Self.sliceNanoseconds) == 0 {
+                    condition.lock()
+                    slicesRequested = true
+                    condition.unlock()
+                } else {
                     _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
                 }
                 #endif
@@ -79,9 +85,15 @@ final class HashingThreads: Argon2Runner, @unchecked Sendable {
         return result!
     }
 
-    /// Queues `job` for a hashing thread and returns at once.
+    /// Queues `job` for a hashing thread and returns at once; once stopped (the threads may be gone) it runs `job`
+    /// on the caller's thread instead.
     func submit(_ job: @escaping () -> Void) {
         condition.lock()
+        if stopping {
+            condition.unlock()
+            job()
+            return
+        }
         queue.append(job)
         condition.signal()
         condition.unlock()

@@ -189,12 +189,22 @@ public final class PasswordHasher: @unchecked Sendable {
     /// NFKC-normalised UTF-8 bytes of `password`, or nil if it is over the byte limit
     /// (checked before normalising so an oversized input costs nothing).
     private static func normalisedBytes(_ password: String) -> [UInt8]? {
+        // Checked before normalising (no NFKC work for a huge input) and after: NFKC can expand a character many
+        // times over (U+FDFA is 3 bytes and becomes 33), and the limit is on what gets hashed.
         guard password.utf8.count <= maximumPasswordBytes else { return nil }
-        return Array(password.precomposedStringWithCompatibilityMapping.utf8)
+        let normalised = Array(password.precomposedStringWithCompatibilityMapping.utf8)
+        return normalised.count <= maximumPasswordBytes ? normalised : nil
     }
 
-    /// Overwrites a password copy; best effort, since Swift strings may leave copies elsewhere.
+    /// Overwrites password bytes; best effort, since Swift strings may leave copies elsewhere.
+    ///
+    /// It writes zeros into the storage the array shares with its copies, on purpose: writing through the array
+    /// would copy it first (copy on write) and leave the shared bytes as they were. Call it only once every holder
+    /// is done with the bytes.
     static func wipe(_ bytes: inout [UInt8]) {
-        for index in bytes.indices { bytes[index] = 0 }
+        bytes.withUnsafeBufferPointer { buffer in
+            guard let base = buffer.baseAddress else { return }
+            UnsafeMutablePointer(mutating: base).update(repeating: 0, count: buffer.count)
+        }
     }
 }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The rules a new password must meet (NIST SP 800-63B §5.1.1.2: length, a blocklist, no composition rules).
 ///
 /// Length is counted in Unicode scalars (code points), as NIST SP 800-63B §5.1.1.2
@@ -30,6 +32,11 @@ public struct PasswordPolicy: Sendable {
         if byteCount > 4 * maximumLength { return .tooLong(maximum: maximumLength) }
         let length = password.unicodeScalars.count
         if length > maximumLength { return .tooLong(maximum: maximumLength) }
+        // What is hashed is the NFKC form, which a few characters expand many times over; the hasher refuses more
+        // than its byte limit, so such a password is too long here too.
+        if password.precomposedStringWithCompatibilityMapping.utf8.count > PasswordHasher.maximumPasswordBytes {
+            return .tooLong(maximum: maximumLength)
+        }
         if length < minimumLength { return .tooShort(minimum: minimumLength) }
 
         let lowered = password.lowercased()

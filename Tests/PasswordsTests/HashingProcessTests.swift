@@ -39,6 +39,18 @@ private func threadHelper(dies: Bool = false) throws -> (socket: Int32, pid: pid
     return (ends[0], nil)
 }
 
+/// A helper that reads requests and never answers (hung, or stopped with SIGSTOP).
+private func silentHelper() throws -> (socket: Int32, pid: pid_t?) {
+    var ends: [Int32] = [-1, -1]
+    guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &ends) == 0 else { throw POSIXError(.EMFILE) }
+    let helperEnd = ends[1]
+    Thread {
+        while HelperWire.readFrame(helperEnd) != nil {}
+        close(helperEnd)
+    }.start()
+    return (ends[0], nil)
+}
+
 @Test func theHelperHashesAndVerifiesAsThisProcessDoes() throws {
     let problems = Problems()
     let helper = HashingProcess(threads: 2, onProblem: problems.add) { try threadHelper() }
@@ -93,6 +105,50 @@ private func threadHelper(dies: Bool = false) throws -> (socket: Int32, pid: pid
     #expect(try hasher.verify("answered all the same", against: phc))
     #expect(starts.value == 2)
     #expect(helper.isHelperRunning)
+}
+
+@Test func aHelperThatDoesNotAnswerIsGivenUpOnAndTheAnswerComesFromHere() throws {
+    let problems = Problems()
+    let helper = HashingProcess(threads: 1, replyTimeout: .milliseconds(300), onProblem: problems.add) { try silentHelper() }
+    let hasher = PasswordHasher(parameters: fast, maxConcurrentHashes: 1, helper: helper)
+    let started = Date()
+    let phc = try hasher.hash("nobody answers")
+    #expect(try hasher.verify("nobody answers", against: phc))
+    #expect(Date().timeIntervalSince(started) < 10)
+    #expect(problems.all.contains { $0.contains("did not answer in time") })
+}
+
+@Test func stoppingWhileACallWaitsForTheHelperAnswersItHereAtOnce() throws {
+    let helper = HashingProcess(threads: 1, onProblem: { _ in }) { try silentHelper() }
+    let hasher = PasswordHasher(parameters: fast, maxConcurrentHashes: 1, helper: helper)
+    let phc = try PasswordHasher(parameters: fast).hash("waiting when it stops")
+    let answered = DispatchSemaphore(value: 0)
+    let result = Counter()
+    Thread {
+        if (try? hasher.verify("waiting when it stops", against: phc)) == true { result.increment() }
+        answered.signal()
+    }.start()
+    // Let the call reach the silent helper, then stop: the call must not sit out the 30-second reply timeout.
+    usleep(200_000)
+    helper.stop()
+    #expect(answered.wait(timeout: .now() + 10) == .success)
+    #expect(result.value == 1, "answered, and correctly")
+}
+
+@Test func aPasswordWhoseNormalFormIsOverTheLimitIsRefusedWithoutTroublingTheHelper() throws {
+    let problems = Problems()
+    let helper = HashingProcess(threads: 1, onProblem: problems.add) { try threadHelper() }
+    let hasher = PasswordHasher(parameters: fast, maxConcurrentHashes: 1, helper: helper)
+    // U+FDFA is 3 UTF-8 bytes and 33 in NFKC: 600 bytes typed, 6,600 to hash.
+    let expanding = String(repeating: "\u{FDFA}", count: 200) + "x"
+    #expect(expanding.utf8.count <= PasswordHasher.maximumPasswordBytes)
+    #expect(throws: PasswordHashingError.passwordTooLong(maximumBytes: PasswordHasher.maximumPasswordBytes)) {
+        try hasher.hash(expanding)
+    }
+    let phc = try hasher.hash("an ordinary password")
+    #expect(try !hasher.verify(expanding, against: phc))
+    #expect(helper.isHelperRunning && problems.all.isEmpty, "no frame over the limit ever reached the helper")
+    #expect(PasswordPolicy().validate(expanding, email: "a@b.test", fullName: "A B") == .tooLong(maximum: 1024))
 }
 
 @Test func aHelperThatCannotStartLeavesHashingInThisProcess() throws {
