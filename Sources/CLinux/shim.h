@@ -43,37 +43,39 @@ static inline int64_t clinic_fair_slice(void) {
     return (int64_t)attr.runtime;
 }
 
-// Pins the calling thread to one CPU: the `index`-th (0 = the last) of the CPUs it may run on, counted from the end.
-// Returns that CPU, or -1 without changing anything when the thread may run on fewer than `index` + 2 CPUs (so at
-// least the first allowed CPU is always left to other threads) or the kernel refuses. Raw system calls: glibc
-// declares sched_{get,set}affinity and the CPU_* macros only under _GNU_SOURCE.
-static inline int clinic_pin_to_cpu_from_end(int index) {
-    enum { words = 1024 / (8 * sizeof(unsigned long)), bits = 8 * sizeof(unsigned long) };
-    unsigned long allowed[words] = { 0 };
-    long bytes = syscall(SYS_sched_getaffinity, 0, sizeof allowed, allowed);
-    if (bytes <= 0 || index < 0) return -1;
+// The calling thread's CPU affinity mask (up to 1024 CPUs) into `mask`; returns how many CPUs it allows, or -1.
+// Raw system calls: glibc declares sched_{get,set}affinity and the CPU_* macros only under _GNU_SOURCE.
+enum { clinic_cpu_mask_words = 1024 / (8 * sizeof(unsigned long)), clinic_cpu_mask_bits = 8 * sizeof(unsigned long) };
+static inline int clinic_read_affinity(unsigned long mask[clinic_cpu_mask_words]) {
+    long bytes = syscall(SYS_sched_getaffinity, 0, clinic_cpu_mask_words * sizeof(unsigned long), mask);
+    if (bytes <= 0) return -1;
     int count = 0;
-    for (int cpu = 0; cpu < (int)(bytes * 8); cpu++) count += (int)((allowed[cpu / bits] >> (cpu % bits)) & 1UL);
-    if (count < index + 2) return -1;
-    int seen = 0;
-    for (int cpu = (int)(bytes * 8) - 1; cpu >= 0; cpu--) {
-        if (!((allowed[cpu / bits] >> (cpu % bits)) & 1UL) || seen++ < index) continue;
-        unsigned long one[words] = { 0 };
-        one[cpu / bits] = 1UL << (cpu % bits);
-        return syscall(SYS_sched_setaffinity, 0, sizeof one, one) == 0 ? cpu : -1;
+    for (int cpu = 0; cpu < (int)(bytes * 8); cpu++) {
+        count += (int)((mask[cpu / clinic_cpu_mask_bits] >> (cpu % clinic_cpu_mask_bits)) & 1UL);
     }
-    return -1;
+    return count;
 }
 
 // How many CPUs the calling thread may run on, or -1.
 static inline int clinic_allowed_cpu_count(void) {
-    enum { words = 1024 / (8 * sizeof(unsigned long)), bits = 8 * sizeof(unsigned long) };
-    unsigned long allowed[words] = { 0 };
-    long bytes = syscall(SYS_sched_getaffinity, 0, sizeof allowed, allowed);
-    if (bytes <= 0) return -1;
-    int count = 0;
-    for (int cpu = 0; cpu < (int)(bytes * 8); cpu++) count += (int)((allowed[cpu / bits] >> (cpu % bits)) & 1UL);
-    return count;
+    unsigned long mask[clinic_cpu_mask_words] = { 0 };
+    return clinic_read_affinity(mask);
+}
+
+// Pins the calling thread to one CPU: the `index`-th (0 = the last) of the CPUs it may run on, counted from the end.
+// Returns that CPU, or -1 without changing anything when the thread may run on fewer than `index` + 2 CPUs (so at
+// least the first allowed CPU is always left to other threads) or the kernel refuses.
+static inline int clinic_pin_to_cpu_from_end(int index) {
+    unsigned long allowed[clinic_cpu_mask_words] = { 0 };
+    if (index < 0 || clinic_read_affinity(allowed) < index + 2) return -1;
+    int seen = 0;
+    for (int cpu = 1024 - 1; cpu >= 0; cpu--) {
+        if (!((allowed[cpu / clinic_cpu_mask_bits] >> (cpu % clinic_cpu_mask_bits)) & 1UL) || seen++ < index) continue;
+        unsigned long one[clinic_cpu_mask_words] = { 0 };
+        one[cpu / clinic_cpu_mask_bits] = 1UL << (cpu % clinic_cpu_mask_bits);
+        return syscall(SYS_sched_setaffinity, 0, sizeof one, one) == 0 ? cpu : -1;
+    }
+    return -1;
 }
 
 // The CPU the calling thread runs on now, or -1.

@@ -517,7 +517,8 @@ final class EventLoop: @unchecked Sendable {
                 close(connection)  // idle keep-alive: nothing was asked, nothing is owed
             } else {
                 // Freshly accepted or part of a request received: a short grace to finish it.
-                connection.deadline = min(connection.deadline == 0 ? .max : connection.deadline, requestGraceDeadline)
+                // A connection being read always has a deadline (set at accept and at each phase change).
+                connection.deadline = min(connection.deadline, requestGraceDeadline)
             }
         }
     }

@@ -48,18 +48,14 @@ final class HashingThreads: Argon2Runner, @unchecked Sendable {
             let thread = Thread { [self] in
                 #if os(Linux)
                 let cpu = clinic_pin_to_cpu_from_end(Int32(index))
-                condition.lock()
-                pinnedCPUs[index] = cpu >= 0 ? cpu : nil
-                condition.unlock()
                 // The kernel's name for the thread (top, ps -L, perf); Foundation's Thread.name does not set it here.
                 _ = pthread_setname_np(pthread_self(), "argon2-\(index)")
-                if clinic_set_fair_priority(Self.niceness, Self.sliceNanoseconds) == 0 {
-                    condition.lock()
-                    slicesRequested = true
-                    condition.unlock()
-                } else {
-                    _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness)
-                }
+                let sliced = clinic_set_fair_priority(Self.niceness, Self.sliceNanoseconds) == 0
+                if !sliced { _ = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), 0, Self.niceness) }
+                condition.lock()
+                pinnedCPUs[index] = cpu >= 0 ? cpu : nil
+                if sliced { slicesRequested = true }
+                condition.unlock()
                 #endif
                 started.leave()
                 work()

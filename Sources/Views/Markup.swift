@@ -12,7 +12,6 @@ public enum Markup {
     public static func appendEscaped(_ text: String, to output: inout [UInt8]) {
         var text = text
         text.withUTF8 { bytes in
-            output.reserveCapacity(output.count + bytes.count)
             var runStart = 0
             for index in bytes.indices {
                 let byte = bytes[index]

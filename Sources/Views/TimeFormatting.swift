@@ -35,8 +35,11 @@ public enum TimeFormatting {
     }
 
     private static func shortDay(_ day: LocalDate) -> String {
-        String(weekdayNames[day.weekday.rawValue - 1].prefix(3)) + " " + String(day.day) + " " + String(monthNames[day.month - 1].prefix(3))
+        shortWeekdayNames[day.weekday.rawValue - 1] + " " + String(day.day) + " " + shortMonthNames[day.month - 1]
     }
+
+    private static let shortWeekdayNames = weekdayNames.map { String($0.prefix(3)) }
+    private static let shortMonthNames = monthNames.map { String($0.prefix(3)) }
 
     /// "Europe/Berlin (CEST)": the zone named as the clinic knows it, with the abbreviation in force at `date`.
     ///
@@ -44,7 +47,8 @@ public enum TimeFormatting {
     /// the costliest line of a list page; the answer only changes with the zone's offset and daylight
     /// saving, so it is kept per (zone, offset, daylight saving).
     public static func zoneName(_ zone: TimeZone, at date: Date) -> String {
-        let key = "\(zone.identifier)|\(zone.secondsFromGMT(for: date))|\(zone.isDaylightSavingTime(for: date))"
+        let key = ZoneNameKey(identifier: zone.identifier, offset: zone.secondsFromGMT(for: date),
+                              daylightSaving: zone.isDaylightSavingTime(for: date))
         if let known = zoneNameLock.withLock({ zoneNames[key] }) { return known }
         let abbreviation = zone.abbreviation(for: date) ?? ""
         let name = abbreviation.isEmpty ? zone.identifier : "\(zone.identifier) (\(abbreviation))"
@@ -53,5 +57,11 @@ public enum TimeFormatting {
     }
 
     private static let zoneNameLock = NSLock()
-    nonisolated(unsafe) private static var zoneNames: [String: String] = [:]
+    nonisolated(unsafe) private static var zoneNames: [ZoneNameKey: String] = [:]
+
+    private struct ZoneNameKey: Hashable {
+        var identifier: String
+        var offset: Int
+        var daylightSaving: Bool
+    }
 }
